@@ -1,0 +1,117 @@
+// mnas_decode: block strings or a named model -> per-layer table, params, MACs.
+//
+//   mnas_decode mnasnet-a1
+//   mnas_decode r1_k3_s11_e1_i32_o16_noskip r2_k3_s22_e6_i16_o24 --image-size 96
+//   mnas_decode mnasnet-a1 --depth-multiplier 0.5 --json
+//
+// Exit codes: 0 ok, 2 bad input (message on stderr, nothing on stdout).
+#include <boost/program_options.hpp>
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "space/block_codec.h"
+#include "space/counters.h"
+#include "space/describe.h"
+#include "space/named_archs.h"
+
+namespace po = boost::program_options;
+using namespace mnas;
+
+int main(int argc, char** argv) {
+  po::options_description visible(
+      "Usage: mnas_decode [options] (MODEL | BLOCK_STRING...)\n\n"
+      "Decodes MnasNet block strings (e.g. r1_k3_s11_e1_i32_o16_noskip) or a named model\n"
+      "and prints every layer with its shapes, parameters and multiply-adds.\n\nOptions");
+  visible.add_options()
+      ("help,h", "show this help")
+      ("list", "list the named models")
+      ("depth-multiplier", po::value<double>(),
+       "width multiplier; scales and rounds the stem and stage filters (default: none, "
+       "filters as written)")
+      ("image-size", po::value<int>(), "input image side in pixels (default 224)")
+      ("num-classes", po::value<int>(), "classifier outputs (default 1000)")
+      ("input-channels", po::value<int>(), "image channels (default 3)")
+      ("stem-size", po::value<int>(), "stem width before rounding (default: the model's)")
+      ("json", "print JSON instead of a table")
+      ("encode", "print the canonical block strings, one per line, and nothing else");
+  po::options_description hidden;
+  hidden.add_options()("arch", po::value<std::vector<std::string>>(), "");
+  po::options_description all;
+  all.add(visible).add(hidden);
+  po::positional_options_description positional;
+  positional.add("arch", -1);
+
+  try {
+    po::variables_map vm;
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+    if (vm.count("help")) {
+      std::cout << visible << "\nModels: ";
+      for (const auto& n : space::named_arch_names()) std::cout << n << ' ';
+      std::cout << "\nGrammar: see README.md (r k s e i o se noskip poolskip, ds_/cn_ prefixes)\n";
+      return 0;
+    }
+    if (vm.count("list")) {
+      for (const auto& n : space::named_arch_names()) {
+        std::cout << n << "\t" << space::named_arch(n).description << "\n";
+      }
+      return 0;
+    }
+    if (!vm.count("arch")) throw ParseError("no architecture given (a model name or block strings)");
+
+    std::vector<std::string> args;
+    for (const auto& a : vm["arch"].as<std::vector<std::string>>()) {
+      for (auto& s : space::split_block_strings(a)) args.push_back(std::move(s));
+    }
+    std::string title;
+    space::GlobalParams params;
+    space::ArchSpec arch;
+    if (args.size() == 1 && space::is_named_arch(args[0])) {
+      const auto& named = space::named_arch(args[0]);
+      params = named.params;
+      arch = space::decode_arch(named.block_strings);
+      title = named.name;
+    } else {
+      // A single word without underscores is meant as a model name.
+      if (args.size() == 1 && args[0].find('_') == std::string::npos) space::named_arch(args[0]);
+      arch = space::decode_arch(args);
+      title = std::to_string(arch.blocks.size()) + " stage(s)";
+    }
+    if (vm.count("depth-multiplier")) params.depth_multiplier = vm["depth-multiplier"].as<double>();
+    if (vm.count("image-size")) params.image_size = vm["image-size"].as<int>();
+    if (vm.count("num-classes")) params.num_classes = vm["num-classes"].as<int>();
+    if (vm.count("input-channels")) params.input_channels = vm["input-channels"].as<int>();
+    if (vm.count("stem-size")) params.stem_size = vm["stem-size"].as<int>();
+
+    const auto layers = space::expand_layers(arch, params);
+    const auto cost = space::model_cost(layers);
+    if (vm.count("encode")) {
+      for (const auto& s : space::encode_arch(arch)) std::cout << s << "\n";
+    } else if (vm.count("json")) {
+      nlohmann::json j = space::layers_to_json(layers, cost);
+      j["name"] = title;
+      j["blocks"] = space::encode_arch(arch);
+      j["global_params"] = space::params_to_json(params);
+      std::cout << j.dump(2) << "\n";
+    } else {
+      std::cout << title << " @" << params.image_size << "x" << params.image_size
+                << ", depth multiplier "
+                << (params.depth_multiplier ? std::to_string(*params.depth_multiplier) : "none")
+                << ", " << params.num_classes << " classes\n\n"
+                << space::format_layer_table(layers, cost);
+    }
+    return 0;
+  } catch (const po::error& e) {
+    std::cerr << "mnas_decode: " << e.what() << "\n(see mnas_decode --help)\n";
+    return 2;
+  } catch (const Error& e) {
+    std::cerr << "mnas_decode: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "mnas_decode: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}

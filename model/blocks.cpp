@@ -1,0 +1,158 @@
+#include "model/blocks.h"
+
+#include <cmath>
+
+namespace mnas::model {
+
+namespace F = torch::nn::functional;
+
+torch::Tensor pad_same(const torch::Tensor& x, int kernel_size, std::array<int, 2> strides) {
+  auto pad = [&](int64_t in, int stride) {
+    const int64_t out = (in + stride - 1) / stride;
+    return std::max<int64_t>((out - 1) * stride + kernel_size - in, 0);
+  };
+  const int64_t ph = pad(x.size(2), strides[0]);
+  const int64_t pw = pad(x.size(3), strides[1]);
+  if (ph == 0 && pw == 0) return x;
+  // F.pad order: (left, right, top, bottom); the extra pixel goes after.
+  return F::pad(x, F::PadFuncOptions({pw / 2, pw - pw / 2, ph / 2, ph - ph / 2}));
+}
+
+ConvBnImpl::ConvBnImpl(int in_channels, int out_channels, int kernel_size,
+                       std::array<int, 2> strides, bool depthwise, bool relu,
+                       const space::GlobalParams& params)
+    : kernel_size(kernel_size), strides(strides), relu(relu), tf_same(params.tf_same_padding) {
+  TORCH_CHECK(!depthwise || in_channels == out_channels,
+              "depthwise conv needs in == out channels, got ", in_channels, " and ",
+              out_channels);
+  conv = register_module(
+      "conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, out_channels, kernel_size)
+                                    .stride({strides[0], strides[1]})
+                                    .padding(tf_same ? 0 : kernel_size / 2)
+                                    .groups(depthwise ? in_channels : 1)
+                                    .bias(false)));
+  // PyTorch momentum = 1 - TF decay (0.99 in the TF TPU code -> 0.01).
+  bn = register_module("bn", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(out_channels)
+                                                        .momentum(1.0 - params.bn_decay)
+                                                        .eps(params.bn_epsilon)));
+}
+
+torch::Tensor ConvBnImpl::forward(torch::Tensor x) {
+  if (tf_same) x = pad_same(x, kernel_size, strides);
+  x = bn(conv(x));
+  return relu ? torch::relu(x) : x;
+}
+
+SqueezeExciteImpl::SqueezeExciteImpl(int channels, int squeeze) {
+  reduce = register_module(
+      "reduce", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, squeeze, 1).bias(true)));
+  expand = register_module(
+      "expand", torch::nn::Conv2d(torch::nn::Conv2dOptions(squeeze, channels, 1).bias(true)));
+}
+
+torch::Tensor SqueezeExciteImpl::forward(torch::Tensor x) {
+  auto s = x.mean({2, 3}, /*keepdim=*/true);
+  s = torch::sigmoid(expand(torch::relu(reduce(s))));
+  return x * s;
+}
+
+BlockImpl::BlockImpl(const space::LayerSpec& l, const space::GlobalParams& params) : spec(l) {
+  TORCH_CHECK(l.kind == space::LayerKind::kBlock, "Block needs a block LayerSpec, got ",
+              space::to_string(l.kind));
+  const int f = l.expanded_channels;
+  switch (l.op) {
+    case space::ConvOp::kMBConv:
+      if (l.expand_ratio != 1) {
+        expand = register_module("expand", ConvBn(l.in_channels, f, 1, kUnitStrides, false, true, params));
+      }
+      depthwise = register_module("depthwise", ConvBn(f, f, l.kernel_size, l.strides, true, true, params));
+      if (l.se_channels > 0) se = register_module("se", SqueezeExcite(f, l.se_channels));
+      project = register_module("project", ConvBn(f, l.out_channels, 1, kUnitStrides, false, false, params));
+      break;
+    case space::ConvOp::kSepConv:
+      depthwise = register_module("depthwise", ConvBn(f, f, l.kernel_size, l.strides, true, true, params));
+      if (l.se_channels > 0) se = register_module("se", SqueezeExcite(f, l.se_channels));
+      project = register_module("pointwise", ConvBn(f, l.out_channels, 1, kUnitStrides, false, true, params));
+      break;
+    case space::ConvOp::kConv:
+      project = register_module(
+          "conv", ConvBn(l.in_channels, l.out_channels, l.kernel_size, l.strides, false, true, params));
+      if (l.se_channels > 0) se = register_module("se", SqueezeExcite(f, l.se_channels));
+      break;
+  }
+}
+
+torch::Tensor BlockImpl::forward(torch::Tensor x) {
+  const torch::Tensor input = x;
+  if (spec.op == space::ConvOp::kConv) {
+    x = project(x);
+    if (se) x = se(x);
+  } else {
+    if (expand) x = expand(x);
+    x = depthwise(x);
+    if (se) x = se(x);
+    x = project(x);
+  }
+  if (!spec.residual) return x;
+  if (spec.skip == space::SkipOp::kPool) {
+    return x + F::avg_pool2d(input, F::AvgPool2dFuncOptions(3)
+                                        .stride({spec.strides[0], spec.strides[1]})
+                                        .padding(1)
+                                        .count_include_pad(false));
+  }
+  return x + input;
+}
+
+ClassifierImpl::ClassifierImpl(int in_features, int num_classes, double dropout_rate)
+    : dropout_rate(dropout_rate) {
+  fc = register_module("fc", torch::nn::Linear(in_features, num_classes));
+}
+
+torch::Tensor ClassifierImpl::forward(torch::Tensor x) {
+  x = x.mean({2, 3});
+  if (dropout_rate > 0.0) x = F::dropout(x, F::DropoutFuncOptions().p(dropout_rate).training(is_training()));
+  return fc(x);
+}
+
+torch::nn::AnyModule make_layer(const space::LayerSpec& l, const space::GlobalParams& params) {
+  torch::nn::AnyModule m;
+  switch (l.kind) {
+    case space::LayerKind::kStem:
+    case space::LayerKind::kHead:
+      m = torch::nn::AnyModule(ConvBn(l.in_channels, l.out_channels, l.kernel_size, l.strides,
+                                      false, true, params));
+      break;
+    case space::LayerKind::kBlock: m = torch::nn::AnyModule(Block(l, params)); break;
+    case space::LayerKind::kClassifier:
+      m = torch::nn::AnyModule(Classifier(l.in_channels, l.out_channels, params.dropout_rate));
+      break;
+  }
+  init_weights(*m.ptr());
+  return m;
+}
+
+void init_weights(torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  for (auto& m : module.modules(/*include_self=*/false)) {
+    if (auto* conv = m->as<torch::nn::Conv2d>()) {
+      const auto& w = conv->weight;
+      const double fan_out = static_cast<double>(w.size(0)) / conv->options.groups() *
+                             w.size(2) * w.size(3);
+      w.normal_(0.0, std::sqrt(2.0 / fan_out));
+      if (conv->bias.defined()) conv->bias.zero_();
+    } else if (auto* bn = m->as<torch::nn::BatchNorm2d>()) {
+      bn->weight.fill_(1.0);
+      bn->bias.zero_();
+      bn->running_mean.zero_();
+      bn->running_var.fill_(1.0);
+    } else if (auto* fc = m->as<torch::nn::Linear>()) {
+      // TF dense_kernel_initializer: bound 1/sqrt(shape[1]) with shape
+      // [in, out], i.e. 1/sqrt(num_classes).
+      const double bound = 1.0 / std::sqrt(static_cast<double>(fc->weight.size(0)));
+      fc->weight.uniform_(-bound, bound);
+      fc->bias.zero_();
+    }
+  }
+}
+
+}  // namespace mnas::model

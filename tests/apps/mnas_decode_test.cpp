@@ -1,0 +1,123 @@
+// mnas_decode end to end: exit codes, stdout/stderr discipline, JSON output.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+namespace {
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs mnas_decode with `args` (already shell-quoted) and captures both streams.
+RunResult run_decode(const std::string& args) {
+  const std::string err_file = ::testing::TempDir() + "mnas_decode_stderr.txt";
+  const std::string cmd =
+      std::string(MNAS_BINARY_DIR) + "/apps/mnas_decode " + args + " 2>" + err_file;
+  RunResult r;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, n);
+  const int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream err(err_file);
+  std::stringstream ss;
+  ss << err.rdbuf();
+  r.err = ss.str();
+  return r;
+}
+
+TEST(MnasDecode, NamedModelTableHasTotals) {
+  const auto r = run_decode("mnasnet-a1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("3,887,038 params"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("311,579,072 MACs"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("7x7x320"), std::string::npos);
+}
+
+TEST(MnasDecode, JsonHasTotalsAndLayers) {
+  const auto r = run_decode("mnasnet-b1 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("params").get<int64_t>(), 4383312);
+  EXPECT_EQ(j.at("macs").get<int64_t>(), 314415872);
+  // stem + 17 block layers + head + classifier
+  EXPECT_EQ(j.at("layers").size(), 20u);
+  EXPECT_EQ(j.at("layers")[0].at("kind"), "stem");
+  EXPECT_EQ(j.at("blocks").size(), 7u);
+}
+
+TEST(MnasDecode, BlockStringsWithOptions) {
+  const auto r = run_decode("r1_k3_s11_e1_i32_o16 r2_k3_s22_e6_i16_o24 --image-size 96 "
+                            "--num-classes 10 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  const auto& layers = j.at("layers");
+  EXPECT_EQ(layers[0].at("output_shape"), nlohmann::json({48, 48, 32}));
+  EXPECT_EQ(layers.back().at("out_channels"), 10);
+  EXPECT_EQ(j.at("global_params").at("image_size"), 96);
+}
+
+TEST(MnasDecode, DepthMultiplierRoundsWidths) {
+  const auto r = run_decode("mnasnet-a1 --depth-multiplier 0.5 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  // Reference section 3: a1 x0.5 stem 16, last stage 80 -> 160, head 1280.
+  EXPECT_EQ(j.at("layers")[0].at("out_channels"), 16);
+  const auto& layers = j.at("layers");
+  EXPECT_EQ(layers[layers.size() - 3].at("out_channels"), 160);
+  EXPECT_EQ(layers[layers.size() - 2].at("out_channels"), 1280);
+}
+
+TEST(MnasDecode, EncodePrintsCanonicalStrings) {
+  const auto r = run_decode("r1_o16_k3_i32_s11_e1_noskip ds_r2_e1_k5_s22_i16_o24 --encode");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "r1_k3_s11_e1_i32_o16_noskip\nds_r2_k5_s22_i16_o24\n");
+}
+
+TEST(MnasDecode, BadBlockStringExits2WithMessageAndNoStdout) {
+  const auto r = run_decode("r1_k4_s11_e1_i32_o16");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_NE(r.err.find("r1_k4_s11_e1_i32_o16"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("'k4'"), std::string::npos) << r.err;
+}
+
+TEST(MnasDecode, UnknownModelListsKnownOnes) {
+  const auto r = run_decode("mnasnet-a9");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_NE(r.err.find("mnasnet-a9"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("mnasnet-a1"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("mobilenet-v2"), std::string::npos) << r.err;
+}
+
+TEST(MnasDecode, BadOptionValuesExit2) {
+  for (const char* args : {"mnasnet-a1 --image-size 0", "mnasnet-a1 --depth-multiplier -1",
+                           "mnasnet-a1 --image-size abc", "mnasnet-a1 --no-such-flag", ""}) {
+    const auto r = run_decode(args);
+    EXPECT_EQ(r.exit_code, 2) << args;
+    EXPECT_TRUE(r.out.empty()) << args << ": " << r.out;
+    EXPECT_FALSE(r.err.empty()) << args;
+  }
+}
+
+TEST(MnasDecode, HelpAndList) {
+  const auto help = run_decode("--help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("--depth-multiplier"), std::string::npos);
+  const auto list = run_decode("--list");
+  EXPECT_EQ(list.exit_code, 0);
+  EXPECT_NE(list.out.find("mnasnet-d1-320"), std::string::npos);
+}
+
+}  // namespace
