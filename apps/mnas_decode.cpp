@@ -16,6 +16,7 @@
 #include "space/counters.h"
 #include "space/describe.h"
 #include "space/named_archs.h"
+#include "space/search_space.h"
 
 namespace po = boost::program_options;
 using namespace mnas;
@@ -36,7 +37,10 @@ int main(int argc, char** argv) {
       ("input-channels", po::value<int>(), "image channels (default 3)")
       ("stem-size", po::value<int>(), "stem width before rounding (default: the model's)")
       ("json", "print JSON instead of a table")
-      ("encode", "print the canonical block strings, one per line, and nothing else");
+      ("encode", "print the canonical block strings, one per line, and nothing else")
+      ("space", po::value<std::string>(),
+       "describe the search space in this JSON file (e.g. experiments/space-mnasnet.json): "
+       "decisions, choices per decision, size; with --json as JSON");
   po::options_description hidden;
   hidden.add_options()("arch", po::value<std::vector<std::string>>(), "");
   po::options_description all;
@@ -57,6 +61,19 @@ int main(int argc, char** argv) {
     if (vm.count("list")) {
       for (const auto& n : space::named_arch_names()) {
         std::cout << n << "\t" << space::named_arch(n).description << "\n";
+      }
+      return 0;
+    }
+    if (vm.count("space")) {
+      const auto space = space::SearchSpace::from_file(vm["space"].as<std::string>());
+      if (vm.count("json")) {
+        nlohmann::json j = space.to_json();
+        j["num_decisions"] = space.decisions().size();
+        j["choice_sizes"] = space.choice_sizes();
+        j["log10_size"] = space.log10_size();
+        std::cout << j.dump(2) << "\n";
+      } else {
+        std::cout << space::describe_space(space);
       }
       return 0;
     }

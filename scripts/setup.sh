@@ -14,6 +14,9 @@ packages=(
   libtbb-dev
   zlib1g-dev
   libgtest-dev
+  libopencv-dev              # image decoding, ONNX check through OpenCV DNN
+  libonnx-dev                # ONNX export (protobuf classes + checker)
+  libopenmpi-dev openmpi-bin # distributed search (optional in the build)
   # data: the embedded default dataset
   dataset-fashion-mnist      # /usr/share/datasets/fashion-mnist
 )

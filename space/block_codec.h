@@ -40,8 +40,8 @@
 
 namespace mnas::space {
 
-// Limits the decoder enforces (beyond them no MnasNet-like model makes sense,
-// and the counters stay far from integer overflow).
+// Limits the decoder enforces (beyond them no MnasNet-like model makes sense).
+// The counters check their 64-bit arithmetic separately.
 constexpr int kMaxRepeat = 64;
 constexpr int kMaxFilters = 16384;
 constexpr int kMaxExpandRatio = 16;

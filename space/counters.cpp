@@ -1,14 +1,34 @@
 #include "space/counters.h"
 
+#include "common/error.h"
+
 namespace mnas::space {
 
+namespace {
+
+// Checked 64-bit arithmetic: the decoder's limits allow models (4096 px,
+// 16384 channels, 64 repeats) whose counts do not fit in int64.
+int64_t mul(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r)) throw ConfigError("model too large: a count overflows 64 bits");
+  return r;
+}
+int64_t mul(int64_t a, int64_t b, int64_t c) { return mul(mul(a, b), c); }
+void add_to(int64_t& acc, int64_t v) {
+  if (__builtin_add_overflow(acc, v, &acc)) {
+    throw ConfigError("model too large: a count overflows 64 bits");
+  }
+}
+
+}  // namespace
+
 LayerCost& LayerCost::operator+=(const LayerCost& o) {
-  params += o.params;
-  macs += o.macs;
-  conv_macs += o.conv_macs;
-  depthwise_macs += o.depthwise_macs;
-  se_macs += o.se_macs;
-  fc_macs += o.fc_macs;
+  add_to(params, o.params);
+  add_to(macs, o.macs);
+  add_to(conv_macs, o.conv_macs);
+  add_to(depthwise_macs, o.depthwise_macs);
+  add_to(se_macs, o.se_macs);
+  add_to(fc_macs, o.fc_macs);
   return *this;
 }
 
@@ -20,17 +40,17 @@ constexpr int64_t kBnParams = 2;  // gamma and beta per channel
 // `hw` pixels; `groups` = cin for depthwise.
 void add_conv_bn(LayerCost& c, int64_t k, int64_t cin, int64_t cout, int64_t hw,
                  bool depthwise) {
-  const int64_t weights = depthwise ? k * k * cout : k * k * cin * cout;
-  c.params += weights + kBnParams * cout;
-  (depthwise ? c.depthwise_macs : c.conv_macs) += hw * weights;
+  const int64_t weights = depthwise ? mul(k, k, cout) : mul(mul(k, k, cin), cout);
+  add_to(c.params, weights + kBnParams * cout);
+  add_to(depthwise ? c.depthwise_macs : c.conv_macs, mul(hw, weights));
 }
 
 // Squeeze-excite over `f` channels with a squeeze width of `r`: two 1x1 convs
 // with biases on the pooled 1x1 tensor.
 void add_se(LayerCost& c, int64_t f, int64_t r) {
   if (r == 0) return;
-  c.params += f * r + r + r * f + f;
-  c.se_macs += f * r + r * f;
+  add_to(c.params, 2 * mul(f, r) + r + f);
+  add_to(c.se_macs, 2 * mul(f, r));
 }
 
 }  // namespace
@@ -71,7 +91,7 @@ LayerCost layer_cost(const LayerSpec& l) {
       break;
     }
   }
-  c.macs = c.conv_macs + c.depthwise_macs + c.se_macs + c.fc_macs;
+  for (int64_t part : {c.conv_macs, c.depthwise_macs, c.se_macs, c.fc_macs}) add_to(c.macs, part);
   return c;
 }
 

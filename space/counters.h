@@ -36,7 +36,8 @@ struct ModelCost {
   std::vector<LayerCost> layers;  // parallel to the LayerSpec list
 };
 
-// Cost of one layer.
+// Cost of one layer. Counts are exact 64-bit integers; a model whose counts
+// do not fit throws ConfigError (only absurd sizes get there).
 LayerCost layer_cost(const LayerSpec& layer);
 
 // Cost of every layer and their sum.

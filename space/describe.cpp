@@ -1,5 +1,6 @@
 #include "space/describe.h"
 
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -116,6 +117,30 @@ nlohmann::json layers_to_json(const std::vector<LayerSpec>& layers, const ModelC
           {"macs_breakdown",
            {{"conv", t.conv_macs}, {"depthwise", t.depthwise_macs}, {"se", t.se_macs}, {"fc", t.fc_macs}}},
           {"layers", std::move(list)}};
+}
+
+std::string describe_space(const SearchSpace& space) {
+  std::ostringstream out;
+  out << "search space: " << space.skeleton().size() << " blocks, " << space.decisions().size()
+      << " decisions, stem " << space.stem_size() << ", divisor " << space.depth_divisor()
+      << "\n\n";
+  char line[160];
+  std::snprintf(line, sizeof line, "%-20s %7s  %s\n", "decision", "choices", "labels");
+  out << line;
+  double per_block = 1;
+  for (size_t i = 0; i < space.decisions().size(); ++i) {
+    const auto& d = space.decisions()[i];
+    std::string labels;
+    for (const auto& l : d.labels) labels += (labels.empty() ? "" : ", ") + l;
+    std::snprintf(line, sizeof line, "%-20s %7d  %s\n", d.name.c_str(), d.size(), labels.c_str());
+    out << line;
+    if (i < static_cast<size_t>(kDecisionsPerBlock)) per_block *= d.size();
+  }
+  char size[64];
+  std::snprintf(size, sizeof size, "%.3g", std::pow(10.0, space.log10_size()));
+  out << "\nchoices per block (block 0): " << per_block << "; architectures: " << size
+      << " (10^" << std::to_string(space.log10_size()).substr(0, 5) << ")\n";
+  return out.str();
 }
 
 nlohmann::json params_to_json(const GlobalParams& p) {

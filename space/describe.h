@@ -10,6 +10,7 @@
 #include "space/counters.h"
 #include "space/global_params.h"
 #include "space/layer_spec.h"
+#include "space/search_space.h"
 
 namespace mnas::space {
 
@@ -23,6 +24,9 @@ nlohmann::json layers_to_json(const std::vector<LayerSpec>& layers, const ModelC
 
 // The GlobalParams as JSON (depth_multiplier null when unset).
 nlohmann::json params_to_json(const GlobalParams& params);
+
+// The decisions of a search space with their choices, and its size.
+std::string describe_space(const SearchSpace& space);
 
 // "1,234,567" style grouping for counts.
 std::string group_thousands(int64_t v);

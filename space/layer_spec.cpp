@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "space/block_codec.h"
 #include "space/rounding.h"
 
 namespace mnas::space {
@@ -52,13 +53,45 @@ void validate(const GlobalParams& p) {
   }
 }
 
-std::vector<LayerSpec> expand_layers(const ArchSpec& arch, const GlobalParams& params) {
-  validate(params);
-  if (arch.blocks.empty()) throw ParseError("architecture has no stages");
+LayerSpec block_layer(const BlockArgs& b, int stage, int index, int in_channels,
+                      int in_filters, int out_filters, int in_h, int in_w) {
+  LayerSpec l;
+  l.kind = LayerKind::kBlock;
+  l.op = b.op;
+  l.stage = stage;
+  l.index = index;
+  l.kernel_size = b.kernel_size;
+  l.strides = index == 0 ? b.strides : std::array<int, 2>{1, 1};
+  l.expand_ratio = b.expand_ratio;
+  l.in_channels = in_channels;
+  l.in_filters_declared = in_filters;
+  l.out_channels = out_filters;
+  // NOTE: the expansion width comes from the declared filters, but with no
+  // expansion conv the depthwise runs on whatever arrives (reference
+  // MnasBlock; matters for mnasnet-small's 8-channel stem vs i16).
+  switch (b.op) {
+    case ConvOp::kMBConv:
+      l.expanded_channels = b.expand_ratio == 1 ? in_channels : in_filters * b.expand_ratio;
+      break;
+    case ConvOp::kSepConv: l.expanded_channels = in_channels; break;
+    case ConvOp::kConv: l.expanded_channels = out_filters; break;
+  }
+  if (b.has_se()) l.se_channels = std::max(1, static_cast<int>(in_filters * b.se_ratio));
+  l.skip = b.skip;
+  // Reference rule: the declared (rounded) widths decide. NOTE: the actual
+  // width must match too, or the add would fail on a shape mismatch (the
+  // reference would crash there); no reference model hits this.
+  const bool same_width = in_filters == out_filters && in_channels == out_filters;
+  const bool unit_stride = l.strides[0] == 1 && l.strides[1] == 1;
+  l.residual = (b.skip == SkipOp::kIdentity && same_width && unit_stride) ||
+               (b.skip == SkipOp::kPool && same_width);
+  l.in_h = in_h, l.in_w = in_w;
+  l.out_h = same_out_size(in_h, l.strides[0]);
+  l.out_w = same_out_size(in_w, l.strides[1]);
+  return l;
+}
 
-  std::vector<LayerSpec> layers;
-  int h = params.image_size, w = params.image_size;
-
+LayerSpec stem_layer(const GlobalParams& params) {
   LayerSpec stem;
   stem.kind = LayerKind::kStem;
   stem.kernel_size = 3;
@@ -66,67 +99,23 @@ std::vector<LayerSpec> expand_layers(const ArchSpec& arch, const GlobalParams& p
   stem.in_channels = stem.in_filters_declared = params.input_channels;
   stem.out_channels = stem.expanded_channels = round_filters(params.stem_size, params);
   stem.skip = SkipOp::kNone;
-  stem.in_h = h, stem.in_w = w;
-  h = stem.out_h = same_out_size(h, 2);
-  w = stem.out_w = same_out_size(w, 2);
-  layers.push_back(stem);
-  int channels = stem.out_channels;
+  stem.in_h = stem.in_w = params.image_size;
+  stem.out_h = stem.out_w = same_out_size(params.image_size, 2);
+  return stem;
+}
 
-  for (size_t s = 0; s < arch.blocks.size(); ++s) {
-    const BlockArgs& b = arch.blocks[s];
-    const int out_filters = round_filters(b.output_filters, params);
-    int in_filters = round_filters(b.input_filters, params);
-    for (int r = 0; r < b.num_repeat; ++r) {
-      LayerSpec l;
-      l.kind = LayerKind::kBlock;
-      l.op = b.op;
-      l.stage = static_cast<int>(s);
-      l.index = r;
-      l.kernel_size = b.kernel_size;
-      l.strides = r == 0 ? b.strides : std::array<int, 2>{1, 1};
-      l.expand_ratio = b.expand_ratio;
-      l.in_channels = channels;
-      l.in_filters_declared = in_filters;
-      l.out_channels = out_filters;
-      // NOTE: the expansion width comes from the declared filters, but with
-      // no expansion conv the depthwise runs on whatever arrives (reference
-      // MnasBlock; matters for mnasnet-small's 8-channel stem vs i16).
-      switch (b.op) {
-        case ConvOp::kMBConv:
-          l.expanded_channels = b.expand_ratio == 1 ? channels : in_filters * b.expand_ratio;
-          break;
-        case ConvOp::kSepConv: l.expanded_channels = channels; break;
-        case ConvOp::kConv: l.expanded_channels = out_filters; break;
-      }
-      if (b.has_se()) {
-        l.se_channels = std::max(1, static_cast<int>(in_filters * b.se_ratio));
-      }
-      l.skip = b.skip;
-      // Reference rule: the declared (rounded) widths decide. NOTE: the actual
-      // width must match too, or the add would fail on a shape mismatch
-      // (the reference would crash there); no reference model hits this.
-      const bool same_width = in_filters == out_filters && channels == out_filters;
-      const bool unit_stride = l.strides[0] == 1 && l.strides[1] == 1;
-      l.residual = (b.skip == SkipOp::kIdentity && same_width && unit_stride) ||
-                   (b.skip == SkipOp::kPool && same_width);
-      l.in_h = h, l.in_w = w;
-      h = l.out_h = same_out_size(h, l.strides[0]);
-      w = l.out_w = same_out_size(w, l.strides[1]);
-      layers.push_back(l);
-      channels = out_filters;
-      in_filters = out_filters;
-    }
-  }
-
+LayerSpec head_layer(int in_channels, int h, int w, const GlobalParams& params) {
   LayerSpec head;
   head.kind = LayerKind::kHead;
-  head.in_channels = head.in_filters_declared = channels;
+  head.in_channels = head.in_filters_declared = in_channels;
   head.out_channels = head.expanded_channels = params.head_size;
   head.skip = SkipOp::kNone;
   head.in_h = head.out_h = h;
   head.in_w = head.out_w = w;
-  layers.push_back(head);
+  return head;
+}
 
+LayerSpec classifier_layer(int h, int w, const GlobalParams& params) {
   LayerSpec fc;
   fc.kind = LayerKind::kClassifier;
   fc.in_channels = fc.in_filters_declared = params.head_size;
@@ -134,8 +123,56 @@ std::vector<LayerSpec> expand_layers(const ArchSpec& arch, const GlobalParams& p
   fc.skip = SkipOp::kNone;
   fc.in_h = h, fc.in_w = w;
   fc.out_h = fc.out_w = 1;
-  layers.push_back(fc);
+  return fc;
+}
+
+std::vector<LayerSpec> expand_layers(const ArchSpec& arch, const GlobalParams& params) {
+  validate(params);
+  if (arch.blocks.empty()) throw ParseError("architecture has no stages");
+
+  std::vector<LayerSpec> layers;
+  layers.push_back(stem_layer(params));
+  int channels = layers.back().out_channels;
+  int h = layers.back().out_h, w = layers.back().out_w;
+  for (size_t s = 0; s < arch.blocks.size(); ++s) {
+    const BlockArgs& b = arch.blocks[s];
+    // Hand-built BlockArgs get the decoder's checks too (encode_block
+    // validates by decoding): no stride 0, even kernel or width 0 gets past.
+    try {
+      encode_block(b);
+    } catch (const ParseError& e) {
+      throw ParseError("stage " + std::to_string(s) + ": " + e.what());
+    }
+    const int out_filters = round_filters(b.output_filters, params);
+    int in_filters = round_filters(b.input_filters, params);
+    for (int r = 0; r < b.num_repeat; ++r) {
+      layers.push_back(
+          block_layer(b, static_cast<int>(s), r, channels, in_filters, out_filters, h, w));
+      h = layers.back().out_h;
+      w = layers.back().out_w;
+      channels = in_filters = out_filters;
+    }
+  }
+  layers.push_back(head_layer(channels, h, w, params));
+  layers.push_back(classifier_layer(h, w, params));
   return layers;
+}
+
+std::string layer_key(const LayerSpec& l) {
+  std::string key = to_string(l.kind);
+  if (l.kind == LayerKind::kBlock) {
+    key += std::string(":") + to_string(l.op) + ":k" + std::to_string(l.kernel_size) + ":s" +
+           std::to_string(l.strides[0]) + std::to_string(l.strides[1]) + ":e" +
+           std::to_string(l.op == ConvOp::kMBConv ? l.expand_ratio : 1) + ":f" +
+           std::to_string(l.expanded_channels) + ":se" + std::to_string(l.se_channels) + ":" +
+           (l.residual ? (l.skip == SkipOp::kPool ? "pool" : "identity") : "none");
+  } else if (l.kind != LayerKind::kClassifier) {
+    key += ":k" + std::to_string(l.kernel_size) + ":s" + std::to_string(l.strides[0]) +
+           std::to_string(l.strides[1]);
+  }
+  key += ":" + std::to_string(l.in_h) + "x" + std::to_string(l.in_w) + "x" +
+         std::to_string(l.in_channels) + ":o" + std::to_string(l.out_channels);
+  return key;
 }
 
 }  // namespace mnas::space

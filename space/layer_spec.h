@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "space/block_args.h"
@@ -54,6 +55,24 @@ struct LayerSpec {
 // arithmetic (out = ceil(in / stride)), which symmetric k/2 padding also gives
 // for odd kernels.
 std::vector<LayerSpec> expand_layers(const ArchSpec& arch, const GlobalParams& params);
+
+// The building steps of expand_layers, for code that needs single layers
+// (the latency lookup table enumerates every layer a search space can make).
+// block_layer: layer `index` of stage `stage` built from `b`, receiving
+// `in_channels` actual channels at in_h x in_w, with the rounded declared
+// `in_filters` and `out_filters`; index 0 takes the stage's strides.
+LayerSpec block_layer(const BlockArgs& b, int stage, int index, int in_channels,
+                      int in_filters, int out_filters, int in_h, int in_w);
+LayerSpec stem_layer(const GlobalParams& params);
+LayerSpec head_layer(int in_channels, int h, int w, const GlobalParams& params);
+LayerSpec classifier_layer(int h, int w, const GlobalParams& params);
+
+// The layer's signature: everything that decides its compute and so its
+// latency (kind, op, kernel, strides, expansion, SE width, effective residual,
+// input H x W x C, output C), e.g.
+//   "block:mbconv:k3:s22:e6:f96:se0:none:112x112x16:o24".
+// Stage and index are not part of it. Latency lookup tables key on it.
+std::string layer_key(const LayerSpec& layer);
 
 // Spatial output size of a 'same'-padded conv or pool: ceil(in / stride).
 inline int same_out_size(int in, int stride) { return (in + stride - 1) / stride; }

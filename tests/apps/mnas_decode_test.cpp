@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -118,6 +119,24 @@ TEST(MnasDecode, HelpAndList) {
   const auto list = run_decode("--list");
   EXPECT_EQ(list.exit_code, 0);
   EXPECT_NE(list.out.find("mnasnet-d1-320"), std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(MnasDecode, DescribesSearchSpace) {
+  const auto r = run_decode(std::string("--space ") + MNAS_SOURCE_DIR + "/experiments/space-mnasnet.json --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("num_decisions"), 42);
+  EXPECT_NEAR(j.at("log10_size").get<double>(), 7 * std::log10(432.0), 1e-9);
+  const auto table = run_decode(std::string("--space ") + MNAS_SOURCE_DIR + "/experiments/space-mnasnet.json");
+  EXPECT_NE(table.out.find("block6.repeats"), std::string::npos);
+  const auto bad = run_decode("--space /nonexistent.json");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_TRUE(bad.out.empty());
+  EXPECT_NE(bad.err.find("/nonexistent.json"), std::string::npos);
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 // comment, never taken from a run of the code under test.
 #include "space/counters.h"
 
+#include "common/error.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -280,6 +282,21 @@ TEST(Counters, TotalIsTheSumOfTheLayers) {
   EXPECT_EQ(sum.macs, d1.cost.total.macs);
   EXPECT_EQ(sum.macs, sum.conv_macs + sum.depthwise_macs + sum.se_macs + sum.fc_macs);
   EXPECT_GT(sum.params, 0);
+}
+
+}  // namespace
+}  // namespace mnas::space
+
+namespace mnas::space {
+namespace {
+
+// 4096 px with two stages of 9x9 convs over 16384 channels: the MAC count
+// does not fit in 64 bits; counting must say so instead of wrapping.
+TEST(CountersOverflow, AbsurdModelThrowsInsteadOfWrapping) {
+  GlobalParams p;
+  p.image_size = 4096;
+  const auto arch = decode_arch({"cn_r64_k9_s11_i16384_o16384", "cn_r64_k9_s11_i16384_o16384"});
+  EXPECT_THROW(model_cost(expand_layers(arch, p)), mnas::ConfigError);
 }
 
 }  // namespace

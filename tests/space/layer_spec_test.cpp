@@ -340,3 +340,28 @@ TEST(LayerSpec, KindNames) {
 
 }  // namespace
 }  // namespace mnas::space
+
+namespace mnas::space {
+namespace {
+
+TEST(LayerSpecValidation, HandBuiltBlockArgsAreChecked) {
+  ArchSpec arch;
+  BlockArgs b;
+  b.input_filters = 32;
+  b.output_filters = 16;
+  b.strides = {0, 1};
+  arch.blocks.push_back(b);
+  try {
+    expand_layers(arch, GlobalParams{});
+    FAIL() << "expected ParseError";
+  } catch (const ParseError& e) {
+    EXPECT_NE(std::string(e.what()).find("stage 0"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("s01"), std::string::npos) << e.what();
+  }
+  arch.blocks[0].strides = {1, 1};
+  arch.blocks[0].kernel_size = 4;
+  EXPECT_THROW(expand_layers(arch, GlobalParams{}), ParseError);
+}
+
+}  // namespace
+}  // namespace mnas::space

@@ -1,0 +1,140 @@
+#include "latency/deploy_config.h"
+
+#include <algorithm>
+
+#include "common/error.h"
+
+namespace mnas::latency {
+namespace {
+
+bool is_label(const std::string& s) {
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+  });
+}
+
+bool is_cuda(const std::string& d) {
+  if (d == "cuda") return true;
+  if (d.rfind("cuda:", 0) != 0 || d.size() == 5 || d.size() > 7) return false;
+  return std::all_of(d.begin() + 5, d.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+void check_device(const std::string& device) {
+  if (device == "cpu" || is_cuda(device)) return;
+  if (device.rfind("remote:", 0) == 0 && is_label(device.substr(7))) return;
+  throw ConfigError("unknown device '" + device +
+                    "': expected cpu, cuda, cuda:N or remote:NAME (NAME of [a-z0-9_.-])");
+}
+
+void check_engine(const std::string& device, const std::string& engine, bool allow_auto) {
+  if (device.rfind("remote:", 0) == 0) {
+    if (!is_label(engine)) {
+      throw ConfigError("bad engine label '" + engine + "' for remote device " + device +
+                        ": expected [a-z0-9_.-]+");
+    }
+    return;
+  }
+  const auto& known = engine_names();
+  const bool ok = (allow_auto && engine == "auto") ||
+                  std::find(known.begin(), known.end(), engine) != known.end();
+  if (!ok) {
+    throw ConfigError("unknown engine '" + engine + "': expected " +
+                      std::string(allow_auto ? "auto, " : "") + "eager, onednn or xnnpack");
+  }
+  if (device != "cpu" && (engine == "onednn" || engine == "xnnpack")) {
+    throw ConfigError("engine '" + engine + "' runs on cpu only, not on " + device +
+                      ": use eager or auto");
+  }
+}
+
+void check_range(const char* name, int v, int lo, int hi) {
+  if (v < lo || v > hi) {
+    throw ConfigError(std::string(name) + " should be in " + std::to_string(lo) + ".." +
+                      std::to_string(hi) + ", got " + std::to_string(v));
+  }
+}
+
+}  // namespace
+
+const std::vector<std::string>& engine_names() {
+  static const std::vector<std::string> kNames = {"eager", "onednn", "xnnpack"};
+  return kNames;
+}
+
+void validate(const DeployConfig& d) {
+  check_device(d.device);
+  check_engine(d.device, d.engine, /*allow_auto=*/!is_remote(d));
+  check_range("threads", d.threads, 1, 256);
+  check_range("image_size", d.image_size, 1, 4096);
+  check_range("num_classes", d.num_classes, 1, 1000000);
+  check_range("input_channels", d.input_channels, 1, 64);
+  check_range("batch", d.batch, 1, 4096);
+}
+
+bool is_remote(const DeployConfig& d) { return d.device.rfind("remote:", 0) == 0; }
+
+nlohmann::json to_json(const DeployConfig& d) {
+  return {{"device", d.device},       {"engine", d.engine},
+          {"threads", d.threads},     {"image_size", d.image_size},
+          {"num_classes", d.num_classes}, {"input_channels", d.input_channels},
+          {"batch", d.batch}};
+}
+
+DeployConfig deploy_config_from_json(const nlohmann::json& j) {
+  if (!j.is_object()) throw ConfigError("deploy config should be a JSON object, got " + j.dump());
+  DeployConfig d;
+  for (const auto& [key, value] : j.items()) {
+    auto get_int = [&](int& out) {
+      if (!value.is_number_integer()) {
+        throw ConfigError("deploy." + key + " should be an integer, got " + value.dump());
+      }
+      out = value.get<int>();
+    };
+    auto get_string = [&](std::string& out) {
+      if (!value.is_string()) {
+        throw ConfigError("deploy." + key + " should be a string, got " + value.dump());
+      }
+      out = value.get<std::string>();
+    };
+    if (key == "device") get_string(d.device);
+    else if (key == "engine") get_string(d.engine);
+    else if (key == "threads") get_int(d.threads);
+    else if (key == "image_size") get_int(d.image_size);
+    else if (key == "num_classes") get_int(d.num_classes);
+    else if (key == "input_channels") get_int(d.input_channels);
+    else if (key == "batch") get_int(d.batch);
+    else {
+      throw ConfigError("unknown key 'deploy." + key +
+                        "': expected device, engine, threads, image_size, num_classes, "
+                        "input_channels or batch");
+    }
+  }
+  validate(d);
+  return d;
+}
+
+space::GlobalParams apply_deploy(space::GlobalParams base, const DeployConfig& d) {
+  base.image_size = d.image_size;
+  base.num_classes = d.num_classes;
+  base.input_channels = d.input_channels;
+  return base;
+}
+
+std::string to_string(const TableId& id) {
+  return id.device + "/" + id.engine + "/" + std::to_string(id.threads) + "t/" +
+         std::to_string(id.image_size) + "px/b" + std::to_string(id.batch);
+}
+
+TableId table_id(const DeployConfig& d, const std::string& engine) {
+  return {d.device, engine, d.threads, d.image_size, d.batch};
+}
+
+void validate(const TableId& id) {
+  check_device(id.device);
+  check_engine(id.device, id.engine, /*allow_auto=*/false);
+  check_range("threads", id.threads, 1, 256);
+  check_range("image_size", id.image_size, 1, 4096);
+  check_range("batch", id.batch, 1, 4096);
+}
+
+}  // namespace mnas::latency

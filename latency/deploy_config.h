@@ -1,0 +1,79 @@
+// The deploy configuration of an experiment: where and how a model will run,
+// which decides every latency figure mnas measures or predicts.
+//
+// Latency tables are keyed by (device, engine, threads, image size, batch):
+// TableId. A DeployConfig with engine "auto" resolves to a concrete engine
+// (latency/measure.h resolve_engine) before it names a table.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "space/global_params.h"
+
+namespace mnas::latency {
+
+// Inference engines for local devices. Every measurement records the one used.
+//   eager:   LibTorch eager mode (model::MnasNet), the reference outputs;
+//   onednn:  TorchScript generated from the layers, torch::jit::freeze +
+//            optimize_for_inference (conv-BN folding, oneDNN, channels-last);
+//   xnnpack: the same TorchScript through optimizeForMobile (XNNPACK, CPU).
+//   auto:    the fastest engine whose outputs match eager within 1e-4.
+const std::vector<std::string>& engine_names();  // without "auto"
+
+struct DeployConfig {
+  // "cpu", "cuda", "cuda:N" (measurable here), or "remote:NAME" for a table
+  // measured elsewhere and imported (a phone): predict only, never measured.
+  std::string device = "cpu";
+  // "auto" | "eager" | "onednn" | "xnnpack"; remote devices take any engine
+  // label made of [a-z0-9_.-] (e.g. "tflite").
+  std::string engine = "auto";
+  int threads = 1;          // intra-op threads (torch::set_num_threads)
+  int image_size = 224;     // square input side, pixels
+  int num_classes = 1000;
+  int input_channels = 3;
+  int batch = 1;
+};
+
+// Throws ConfigError naming the field and the accepted values.
+void validate(const DeployConfig& deploy);
+
+bool is_remote(const DeployConfig& deploy);
+
+nlohmann::json to_json(const DeployConfig& deploy);
+// Strict: every key optional (defaults above), unknown keys and wrong types
+// rejected by name with ConfigError; the result is validated.
+DeployConfig deploy_config_from_json(const nlohmann::json& j);
+
+// GlobalParams for the deploy geometry: `base` with image size, classes and
+// input channels taken from `deploy`.
+space::GlobalParams apply_deploy(space::GlobalParams base, const DeployConfig& deploy);
+
+// The key of one latency table. `engine` is concrete (never "auto").
+struct TableId {
+  std::string device = "cpu";
+  std::string engine = "onednn";
+  int threads = 1;
+  int image_size = 224;
+  int batch = 1;
+
+  friend bool operator==(const TableId& a, const TableId& b) {
+    return a.device == b.device && a.engine == b.engine && a.threads == b.threads &&
+           a.image_size == b.image_size && a.batch == b.batch;
+  }
+  friend bool operator!=(const TableId& a, const TableId& b) { return !(a == b); }
+};
+
+// "cpu/onednn/1t/224px/b1": for messages and listings.
+std::string to_string(const TableId& id);
+
+// The table of `deploy` once its engine is resolved to `engine`.
+TableId table_id(const DeployConfig& deploy, const std::string& engine);
+
+// Validates a table id as read from a file or database (device syntax, engine
+// label, positive numbers); throws ConfigError naming the bad field.
+void validate(const TableId& id);
+
+}  // namespace mnas::latency

@@ -1,0 +1,74 @@
+// The proxy task of a search: train one sampled child briefly and return its
+// held-out validation accuracy (the paper: 5 epochs on ImageNet, accuracy on
+// 50K images held out from the training set). Torch-free header.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "space/block_args.h"
+
+namespace mnas::train {
+
+enum class TrialStatus { kOk, kDiverged, kFailed, kTimeout };
+
+// "ok", "diverged", "failed", "timeout".
+const char* to_string(TrialStatus status);
+
+// The default evaluates an A1-sized child on Fashion-MNIST in about 45 s on
+// the 2-core development machine (docs/training.md has the figures).
+struct ProxyConfig {
+  std::string dataset = "fashion-mnist";  // "fashion-mnist" | "cifar10" | "folder" | "synthetic"
+  std::string data_path;                  // empty = the dataset's default location
+  int image_size = 32;                    // network input (Fashion-MNIST 28 px is resized)
+  int num_classes = 10;                   // must match the dataset (synthetic: any >= 2)
+  // Images used for training and for validation. Validation is carved from
+  // the TRAIN set with split_seed (the same for every child, so accuracies are
+  // comparable); the test set is never used.
+  int train_subset = 20000;
+  int val_subset = 5000;
+  uint64_t split_seed = 0;
+  double epochs = 1.0;
+  int batch_size = 128;
+  std::string optimizer = "sgd";  // "sgd" (Nesterov) | "rmsprop" (TF)
+  double lr = 0.1;                // peak learning rate (not scaled by batch)
+  double momentum = 0.9;
+  std::string schedule = "cosine";  // "cosine" | "exponential"
+  double warmup_epochs = 0.1;
+  double weight_decay = 4e-5;
+  double label_smoothing = 0.1;
+  double dropout = 0.0;
+  std::string augment = "flip";   // see TrainConfig::augment
+  uint64_t seed = 0;              // initialisation and data order
+  double time_limit_s = 300;      // training stops with kTimeout after it; 0 = none
+  int threads = 2;
+  std::string device = "cpu";
+};
+
+// Throws ConfigError naming the field.
+void validate(const ProxyConfig& proxy);
+
+nlohmann::json to_json(const ProxyConfig& proxy);
+// Missing keys keep their defaults; unknown keys and wrong types throw
+// ConfigError naming the key.
+ProxyConfig proxy_config_from_json(const nlohmann::json& j);
+
+struct ChildResult {
+  TrialStatus status = TrialStatus::kFailed;
+  double top1 = 0;   // held-out validation top-1, fraction in [0, 1]
+  double loss = 0;   // mean validation cross-entropy (no smoothing)
+  double train_seconds = 0;
+  double eval_seconds = 0;
+  int64_t images_seen = 0;  // training images processed
+  std::string message;      // why, when status != kOk
+};
+
+// Trains `arch` on the proxy task and returns held-out validation top-1.
+// Never throws for a bad child: divergence (NaN/inf loss), out of memory, the
+// time limit and exceptions become a status + message. Deterministic for a
+// given (arch, proxy) on the same machine and thread count.
+ChildResult train_child(const space::ArchSpec& arch, const ProxyConfig& proxy);
+
+}  // namespace mnas::train

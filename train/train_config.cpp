@@ -1,0 +1,359 @@
+#include "train/train_config.h"
+
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <type_traits>
+
+#include "common/error.h"
+#include "space/block_codec.h"
+#include "space/named_archs.h"
+#include "train/child_trainer.h"
+
+namespace mnas::train {
+namespace {
+
+using nlohmann::json;
+
+// Every field of TrainConfig by its JSON key, in declaration order.
+template <class C, class V>
+void visit_fields(C& c, V&& v) {
+  v("arch", c.arch);
+  v("depth_multiplier", c.depth_multiplier);
+  v("image_size", c.image_size);
+  v("dropout", c.dropout);
+  v("bn_decay", c.bn_decay);
+  v("dataset", c.dataset);
+  v("data_path", c.data_path);
+  v("num_classes", c.num_classes);
+  v("train_subset", c.train_subset);
+  v("val_holdout", c.val_holdout);
+  v("split_seed", c.split_seed);
+  v("augment", c.augment);
+  v("eval_crop", c.eval_crop);
+  v("epochs", c.epochs);
+  v("batch_size", c.batch_size);
+  v("micro_batch", c.micro_batch);
+  v("optimizer", c.optimizer);
+  v("base_lr", c.base_lr);
+  v("lr_batch_base", c.lr_batch_base);
+  v("schedule", c.schedule);
+  v("warmup_epochs", c.warmup_epochs);
+  v("decay_epochs", c.decay_epochs);
+  v("decay_rate", c.decay_rate);
+  v("momentum", c.momentum);
+  v("rms_decay", c.rms_decay);
+  v("rms_epsilon", c.rms_epsilon);
+  v("weight_decay", c.weight_decay);
+  v("label_smoothing", c.label_smoothing);
+  v("ema_decay", c.ema_decay);
+  v("seed", c.seed);
+  v("threads", c.threads);
+  v("device", c.device);
+  v("channels_last", c.channels_last);
+  v("checkpoint", c.checkpoint);
+  v("checkpoint_minutes", c.checkpoint_minutes);
+  v("time_limit_s", c.time_limit_s);
+  v("max_steps", c.max_steps);
+  v("log_every", c.log_every);
+  v("quiet", c.quiet);
+  v("eval_test", c.eval_test);
+  v("eval_every_epochs", c.eval_every_epochs);
+}
+
+template <class C, class V>
+void visit_proxy_fields(C& c, V&& v) {
+  v("dataset", c.dataset);
+  v("data_path", c.data_path);
+  v("image_size", c.image_size);
+  v("num_classes", c.num_classes);
+  v("train_subset", c.train_subset);
+  v("val_subset", c.val_subset);
+  v("split_seed", c.split_seed);
+  v("epochs", c.epochs);
+  v("batch_size", c.batch_size);
+  v("optimizer", c.optimizer);
+  v("lr", c.lr);
+  v("momentum", c.momentum);
+  v("schedule", c.schedule);
+  v("warmup_epochs", c.warmup_epochs);
+  v("weight_decay", c.weight_decay);
+  v("label_smoothing", c.label_smoothing);
+  v("dropout", c.dropout);
+  v("augment", c.augment);
+  v("seed", c.seed);
+  v("time_limit_s", c.time_limit_s);
+  v("threads", c.threads);
+  v("device", c.device);
+}
+
+template <class T>
+void assign(const std::string& what, const std::string& key, const json& value, T& out) {
+  auto bad = [&](const char* expected) {
+    throw ConfigError(what + " key '" + key + "': expected " + expected + ", got " + value.dump());
+  };
+  if constexpr (std::is_same_v<T, bool>) {
+    if (!value.is_boolean()) bad("true or false");
+    out = value.get<bool>();
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    if (!value.is_string()) bad("a string");
+    out = value.get<std::string>();
+  } else if constexpr (std::is_integral_v<T>) {
+    if (!value.is_number_integer()) bad("an integer");
+    if (std::is_unsigned_v<T> && value.is_number_integer() && !value.is_number_unsigned()) {
+      bad("a non-negative integer");
+    }
+    if (value.is_number_unsigned()) {
+      const auto v = value.get<uint64_t>();
+      if (v > static_cast<uint64_t>(std::numeric_limits<T>::max())) bad("a smaller integer");
+      out = static_cast<T>(v);
+    } else {
+      const auto v = value.get<int64_t>();
+      if (v < static_cast<int64_t>(std::numeric_limits<T>::min()) ||
+          v > static_cast<int64_t>(std::numeric_limits<T>::max())) {
+        bad("a smaller integer");
+      }
+      out = static_cast<T>(v);
+    }
+  } else {
+    if (!value.is_number()) bad("a number");
+    out = value.get<double>();
+  }
+}
+
+template <class C, class Visit>
+void read_fields(const json& j, C& c, const std::string& what, Visit visit) {
+  if (!j.is_object()) throw ConfigError(what + ": expected a JSON object, got " + j.dump());
+  for (const auto& [key, value] : j.items()) {
+    bool found = false;
+    visit(c, [&](const char* name, auto& field) {
+      if (key == name) {
+        assign(what, key, value, field);
+        found = true;
+      }
+    });
+    if (!found) {
+      std::string known;
+      visit(c, [&](const char* name, auto&) { known += (known.empty() ? "" : ", ") + std::string(name); });
+      throw ConfigError(what + ": unknown key '" + key + "' (known: " + known + ")");
+    }
+  }
+}
+
+void require(bool ok, const std::string& what, const std::string& field, const std::string& expected) {
+  if (!ok) throw ConfigError(what + " '" + field + "': expected " + expected);
+}
+
+void check_one_of(const std::string& what, const std::string& field, const std::string& value,
+                  std::initializer_list<const char*> allowed) {
+  std::string list;
+  for (const char* a : allowed) {
+    if (value == a) return;
+    list += (list.empty() ? "" : ", ") + std::string(a);
+  }
+  throw ConfigError(what + " '" + field + "': expected one of " + list + ", got '" + value + "'");
+}
+
+}  // namespace
+
+const char* to_string(TrialStatus status) {
+  switch (status) {
+    case TrialStatus::kOk: return "ok";
+    case TrialStatus::kDiverged: return "diverged";
+    case TrialStatus::kFailed: return "failed";
+    case TrialStatus::kTimeout: return "timeout";
+  }
+  return "failed";
+}
+
+void validate(const TrainConfig& c) {
+  const std::string w = "train config";
+  require(c.depth_multiplier >= 0, w, "depth_multiplier", ">= 0 (0 = unset)");
+  require(c.image_size >= 8 && c.image_size <= 4096, w, "image_size", "8..4096");
+  require(c.dropout >= 0 && c.dropout < 1, w, "dropout", "in [0, 1)");
+  require(c.bn_decay > 0 && c.bn_decay < 1, w, "bn_decay", "in (0, 1)");
+  check_one_of(w, "dataset", c.dataset, {"folder", "fashion-mnist", "cifar10", "synthetic"});
+  require(c.num_classes >= 0, w, "num_classes", ">= 0 (0 = from the dataset)");
+  require(c.train_subset >= 0, w, "train_subset", ">= 0");
+  require(c.val_holdout >= 0, w, "val_holdout", ">= 0");
+  check_one_of(w, "augment", c.augment, {"inception", "crop-flip", "flip", "none"});
+  require(c.eval_crop > 0 && c.eval_crop <= 1, w, "eval_crop", "in (0, 1]");
+  require(c.epochs > 0, w, "epochs", "> 0");
+  require(c.batch_size >= 1, w, "batch_size", ">= 1");
+  require(c.micro_batch >= 0 && c.micro_batch <= c.batch_size &&
+              (c.micro_batch == 0 || c.batch_size % c.micro_batch == 0),
+          w, "micro_batch", "0 or a divisor of batch_size");
+  check_one_of(w, "optimizer", c.optimizer, {"rmsprop", "sgd"});
+  require(c.base_lr > 0, w, "base_lr", "> 0");
+  require(c.lr_batch_base > 0, w, "lr_batch_base", "> 0");
+  check_one_of(w, "schedule", c.schedule, {"exponential", "cosine"});
+  require(c.warmup_epochs >= 0, w, "warmup_epochs", ">= 0");
+  require(c.decay_epochs > 0, w, "decay_epochs", "> 0");
+  require(c.decay_rate > 0 && c.decay_rate <= 1, w, "decay_rate", "in (0, 1]");
+  require(c.momentum >= 0 && c.momentum < 1, w, "momentum", "in [0, 1)");
+  require(c.rms_decay > 0 && c.rms_decay < 1, w, "rms_decay", "in (0, 1)");
+  require(c.rms_epsilon > 0, w, "rms_epsilon", "> 0");
+  require(c.weight_decay >= 0, w, "weight_decay", ">= 0");
+  require(c.label_smoothing >= 0 && c.label_smoothing < 1, w, "label_smoothing", "in [0, 1)");
+  require(c.ema_decay >= 0 && c.ema_decay < 1, w, "ema_decay", "in [0, 1) (0 = no EMA)");
+  require(c.threads >= 1, w, "threads", ">= 1");
+  require(!c.device.empty(), w, "device", "cpu or cuda[:N]");
+  require(c.checkpoint_minutes > 0, w, "checkpoint_minutes", "> 0");
+  require(c.time_limit_s >= 0, w, "time_limit_s", ">= 0");
+  require(c.max_steps >= 0, w, "max_steps", ">= 0");
+  require(c.log_every >= 1, w, "log_every", ">= 1");
+  require(c.eval_every_epochs >= 0, w, "eval_every_epochs", ">= 0");
+}
+
+nlohmann::json to_json(const TrainConfig& config) {
+  json j = json::object();
+  visit_fields(config, [&](const char* name, const auto& field) { j[name] = field; });
+  return j;
+}
+
+TrainConfig train_config_from_json(const nlohmann::json& j, TrainConfig base) {
+  read_fields(j, base, "train config",
+              [](auto& c, auto&& v) { visit_fields(c, std::forward<decltype(v)>(v)); });
+  return base;
+}
+
+TrainConfig load_train_config(const std::string& path, TrainConfig base) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("cannot open config file '" + path + "'");
+  json j;
+  try {
+    in >> j;
+  } catch (const json::exception& e) {
+    throw ConfigError("config file '" + path + "': invalid JSON: " + e.what());
+  }
+  try {
+    return train_config_from_json(j, base);
+  } catch (const ConfigError& e) {
+    throw ConfigError("config file '" + path + "': " + e.what());
+  }
+}
+
+void validate(const ProxyConfig& c) {
+  const std::string w = "proxy config";
+  check_one_of(w, "dataset", c.dataset, {"folder", "fashion-mnist", "cifar10", "synthetic"});
+  require(c.image_size >= 8 && c.image_size <= 1024, w, "image_size", "8..1024");
+  require(c.num_classes >= 2, w, "num_classes", ">= 2");
+  require(c.train_subset >= 1, w, "train_subset", ">= 1");
+  require(c.val_subset >= 1, w, "val_subset", ">= 1");
+  require(c.epochs > 0, w, "epochs", "> 0");
+  require(c.batch_size >= 1, w, "batch_size", ">= 1");
+  check_one_of(w, "optimizer", c.optimizer, {"rmsprop", "sgd"});
+  require(c.lr > 0, w, "lr", "> 0");
+  require(c.momentum >= 0 && c.momentum < 1, w, "momentum", "in [0, 1)");
+  check_one_of(w, "schedule", c.schedule, {"exponential", "cosine"});
+  require(c.warmup_epochs >= 0, w, "warmup_epochs", ">= 0");
+  require(c.weight_decay >= 0, w, "weight_decay", ">= 0");
+  require(c.label_smoothing >= 0 && c.label_smoothing < 1, w, "label_smoothing", "in [0, 1)");
+  require(c.dropout >= 0 && c.dropout < 1, w, "dropout", "in [0, 1)");
+  check_one_of(w, "augment", c.augment, {"inception", "crop-flip", "flip", "none"});
+  require(c.time_limit_s >= 0, w, "time_limit_s", ">= 0");
+  require(c.threads >= 1, w, "threads", ">= 1");
+}
+
+nlohmann::json to_json(const ProxyConfig& proxy) {
+  json j = json::object();
+  visit_proxy_fields(proxy, [&](const char* name, const auto& field) { j[name] = field; });
+  return j;
+}
+
+ProxyConfig proxy_config_from_json(const nlohmann::json& j) {
+  ProxyConfig p;
+  read_fields(j, p, "proxy config",
+              [](auto& c, auto&& v) { visit_proxy_fields(c, std::forward<decltype(v)>(v)); });
+  return p;
+}
+
+nlohmann::json to_json(const space::GlobalParams& p) {
+  json j;
+  j["depth_multiplier"] = p.depth_multiplier ? json(*p.depth_multiplier) : json(nullptr);
+  j["depth_divisor"] = p.depth_divisor;
+  j["min_depth"] = p.min_depth;
+  j["stem_size"] = p.stem_size;
+  j["head_size"] = p.head_size;
+  j["num_classes"] = p.num_classes;
+  j["dropout_rate"] = p.dropout_rate;
+  j["bn_decay"] = p.bn_decay;
+  j["bn_epsilon"] = p.bn_epsilon;
+  j["image_size"] = p.image_size;
+  j["input_channels"] = p.input_channels;
+  j["tf_same_padding"] = p.tf_same_padding;
+  return j;
+}
+
+space::GlobalParams global_params_from_json(const nlohmann::json& j) {
+  space::GlobalParams p;
+  if (!j.is_object()) throw ConfigError("global params: expected a JSON object");
+  for (const auto& [key, value] : j.items()) {
+    const std::string w = "global params";
+    if (key == "depth_multiplier") {
+      if (value.is_null()) {
+        p.depth_multiplier.reset();
+      } else {
+        double m = 0;
+        assign(w, key, value, m);
+        p.depth_multiplier = m;
+      }
+    } else if (key == "depth_divisor") assign(w, key, value, p.depth_divisor);
+    else if (key == "min_depth") assign(w, key, value, p.min_depth);
+    else if (key == "stem_size") assign(w, key, value, p.stem_size);
+    else if (key == "head_size") assign(w, key, value, p.head_size);
+    else if (key == "num_classes") assign(w, key, value, p.num_classes);
+    else if (key == "dropout_rate") assign(w, key, value, p.dropout_rate);
+    else if (key == "bn_decay") assign(w, key, value, p.bn_decay);
+    else if (key == "bn_epsilon") assign(w, key, value, p.bn_epsilon);
+    else if (key == "image_size") assign(w, key, value, p.image_size);
+    else if (key == "input_channels") assign(w, key, value, p.input_channels);
+    else if (key == "tf_same_padding") assign(w, key, value, p.tf_same_padding);
+    else throw ConfigError("global params: unknown key '" + key + "'");
+  }
+  space::validate(p);
+  return p;
+}
+
+ModelSpec resolve_model(const TrainConfig& config, int num_classes, int input_channels) {
+  ModelSpec m;
+  if (space::is_named_arch(config.arch)) {
+    const auto& named = space::named_arch(config.arch);
+    m.arch = space::decode_arch(named.block_strings);
+    m.params = named.params;
+  } else {
+    m.arch = space::decode_arch(space::split_block_strings(config.arch));
+  }
+  if (config.depth_multiplier > 0) m.params.depth_multiplier = config.depth_multiplier;
+  m.params.image_size = config.image_size;
+  m.params.num_classes = num_classes;
+  m.params.input_channels = input_channels;
+  m.params.dropout_rate = config.dropout;
+  m.params.bn_decay = config.bn_decay;
+  space::validate(m.params);
+  m.block_strings = space::encode_arch(m.arch);
+  return m;
+}
+
+LrSchedule LrSchedule::from_config(const TrainConfig& c, double steps_per_epoch) {
+  LrSchedule s;
+  s.kind = c.schedule;
+  s.peak_lr = c.base_lr * c.batch_size / c.lr_batch_base;
+  s.warmup_steps = static_cast<int64_t>(c.warmup_epochs * steps_per_epoch);
+  s.decay_steps = std::max(c.decay_epochs * steps_per_epoch, 1e-9);
+  s.decay_rate = c.decay_rate;
+  s.total_steps = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(c.epochs * steps_per_epoch)));
+  return s;
+}
+
+double LrSchedule::at(int64_t step) const {
+  if (step < warmup_steps) return peak_lr * static_cast<double>(step) / warmup_steps;
+  if (kind == "cosine") {
+    const double span = std::max<double>(1.0, static_cast<double>(total_steps - warmup_steps));
+    const double progress = std::min(1.0, static_cast<double>(step - warmup_steps) / span);
+    return peak_lr * 0.5 * (1.0 + std::cos(M_PI * progress));
+  }
+  return peak_lr * std::pow(decay_rate, std::floor(static_cast<double>(step) / decay_steps));
+}
+
+}  // namespace mnas::train
