@@ -1,6 +1,7 @@
 // mnas_decode end to end: exit codes, stdout/stderr discipline, JSON output.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -19,7 +20,10 @@ struct RunResult {
 
 // Runs mnas_decode with `args` (already shell-quoted) and captures both streams.
 RunResult run_decode(const std::string& args) {
-  const std::string err_file = ::testing::TempDir() + "mnas_decode_stderr.txt";
+  // A file of its own per call: ctest runs tests of this binary in parallel.
+  std::string err_file = ::testing::TempDir() + "mnas_decode_stderr_XXXXXX";
+  const int fd = mkstemp(err_file.data());
+  if (fd >= 0) close(fd);
   const std::string cmd =
       std::string(MNAS_BINARY_DIR) + "/apps/mnas_decode " + args + " 2>" + err_file;
   RunResult r;
@@ -34,6 +38,7 @@ RunResult run_decode(const std::string& args) {
   std::stringstream ss;
   ss << err.rdbuf();
   r.err = ss.str();
+  std::remove(err_file.c_str());
   return r;
 }
 
