@@ -12,6 +12,10 @@
 #include <vector>
 
 #include "common/error.h"
+#include "db/database.h"
+#include "latency/deploy_config.h"
+#include "latency/predictor.h"
+#include "latency/table_store.h"
 #include "space/block_codec.h"
 #include "space/counters.h"
 #include "space/describe.h"
@@ -37,6 +41,9 @@ int main(int argc, char** argv) {
       ("input-channels", po::value<int>(), "image channels (default 3)")
       ("stem-size", po::value<int>(), "stem width before rounding (default: the model's)")
       ("json", "print JSON instead of a table")
+      ("latency-db", po::value<std::string>(),
+       "also print the predicted latency from the lookup table in this database "
+       "(cpu, fastest engine present, 1 thread, batch 1; see docs/latency.md)")
       ("encode", "print the canonical block strings, one per line, and nothing else")
       ("space", po::value<std::string>(),
        "describe the search space in this JSON file (e.g. experiments/space-mnasnet.json): "
@@ -105,6 +112,23 @@ int main(int argc, char** argv) {
 
     const auto layers = space::expand_layers(arch, params);
     const auto cost = space::model_cost(layers);
+    std::string latency_line;
+    nlohmann::json latency_json;
+    if (vm.count("latency-db")) {
+      db::Database db(vm["latency-db"].as<std::string>(), db::Database::Mode::kReadOnly);
+      latency::DeployConfig deploy;
+      deploy.image_size = params.image_size;
+      deploy.num_classes = params.num_classes;
+      deploy.input_channels = params.input_channels;
+      const auto id = latency::find_table(db, deploy);
+      // Calibration architectures are read under the default space's params.
+      const auto predictor = latency::make_predictor(
+          latency::load_table(db, id),
+          space::SearchSpace::mnasnet_default().global_params(latency::apply_deploy({}, deploy)));
+      const double ms = predictor.predict_ms(layers);
+      latency_json = {{"predicted_ms", ms}, {"table", latency::to_string(id)}};
+      latency_line = "predicted latency: " + std::to_string(ms) + " ms (" + latency::to_string(id) + ")\n";
+    }
     if (vm.count("encode")) {
       for (const auto& s : space::encode_arch(arch)) std::cout << s << "\n";
     } else if (vm.count("json")) {
@@ -112,13 +136,14 @@ int main(int argc, char** argv) {
       j["name"] = title;
       j["blocks"] = space::encode_arch(arch);
       j["global_params"] = space::params_to_json(params);
+      if (!latency_json.is_null()) j["latency"] = latency_json;
       std::cout << j.dump(2) << "\n";
     } else {
       std::cout << title << " @" << params.image_size << "x" << params.image_size
                 << ", depth multiplier "
                 << (params.depth_multiplier ? std::to_string(*params.depth_multiplier) : "none")
                 << ", " << params.num_classes << " classes\n\n"
-                << space::format_layer_table(layers, cost);
+                << space::format_layer_table(layers, cost) << latency_line;
     }
     return 0;
   } catch (const po::error& e) {

@@ -1,6 +1,7 @@
 #include "train/datasets.h"
 
 #include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -363,6 +364,7 @@ BatchStream::~BatchStream() {
 
 void BatchStream::produce() {
   const size_t per = size_t(opt_.image_size) * opt_.image_size * d_.channels;
+  tbb::task_arena arena(opt_.workers > 0 ? opt_.workers : tbb::task_arena::automatic);
   try {
     for (int64_t b = next_batch_; b < num_batches_ && !stop_; ++b) {
       {
@@ -375,13 +377,18 @@ void BatchStream::produce() {
       batch.size = std::min<int64_t>(opt_.batch_size, d_.size() - begin);
       batch.images.resize(per * batch.size);
       batch.labels.resize(batch.size);
-      tbb::parallel_for(int64_t(0), batch.size, [&](int64_t i) {
+      auto one = [&](int64_t i) {
         const int64_t pos = begin + i;
         const int64_t idx = order_[pos];
         load_sample(d_, idx, opt_, mix3(opt_.seed, static_cast<uint64_t>(epoch_), static_cast<uint64_t>(pos)),
                     batch.images.data() + per * i);
         batch.labels[i] = d_.labels[idx];
-      });
+      };
+      if (opt_.workers == 1) {
+        for (int64_t i = 0; i < batch.size; ++i) one(i);
+      } else {
+        arena.execute([&] { tbb::parallel_for(int64_t(0), batch.size, one); });
+      }
       std::lock_guard<std::mutex> lock(mu_);
       ready_.push_back(std::move(batch));
       cv_.notify_all();

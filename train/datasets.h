@@ -93,6 +93,10 @@ struct PipelineOptions {
   bool drop_last = true;           // train: drop the last partial batch
   uint64_t seed = 0;               // shuffle order and augmentation
   int prefetch = 3;                // batches prepared ahead of the consumer
+  // Threads decoding one batch (TBB): 0 = all cores. In-memory datasets are
+  // cheap to prepare and 1 keeps the decoder from competing with the
+  // training threads on a small machine; JPEG folders want more.
+  int workers = 0;
 };
 
 // Decodes, augments, resizes and normalises image `index` of `d` into `out`

@@ -80,6 +80,7 @@ void visit_proxy_fields(C& c, V&& v) {
   v("weight_decay", c.weight_decay);
   v("label_smoothing", c.label_smoothing);
   v("dropout", c.dropout);
+  v("bn_decay", c.bn_decay);
   v("augment", c.augment);
   v("seed", c.seed);
   v("time_limit_s", c.time_limit_s);
@@ -250,6 +251,7 @@ void validate(const ProxyConfig& c) {
   require(c.weight_decay >= 0, w, "weight_decay", ">= 0");
   require(c.label_smoothing >= 0 && c.label_smoothing < 1, w, "label_smoothing", "in [0, 1)");
   require(c.dropout >= 0 && c.dropout < 1, w, "dropout", "in [0, 1)");
+  require(c.bn_decay > 0 && c.bn_decay < 1, w, "bn_decay", "in (0, 1)");
   check_one_of(w, "augment", c.augment, {"inception", "crop-flip", "flip", "none"});
   require(c.time_limit_s >= 0, w, "time_limit_s", ">= 0");
   require(c.threads >= 1, w, "threads", ">= 1");

@@ -1,0 +1,100 @@
+// mnas_export: a trained checkpoint -> ONNX and/or TorchScript, verified
+// against LibTorch (ONNX in OpenCV DNN), or --info: the checkpoint's
+// architecture as JSON (canonical block strings, GlobalParams, step).
+#include <boost/program_options.hpp>
+
+#include <iostream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "space/block_codec.h"
+#include "train/export.h"
+#include "train/trainer.h"
+
+namespace po = boost::program_options;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kUsage =
+    "Usage: mnas_export CHECKPOINT [--onnx FILE] [--torchscript FILE] [--batch N] [--no-verify]\n"
+    "       mnas_export CHECKPOINT --info\n";
+
+int run(int argc, char** argv) {
+  po::options_description opts("Options");
+  opts.add_options()
+      ("help,h", "show this help")
+      ("checkpoint", po::value<std::string>(), "mnas checkpoint (mnas_train --checkpoint)")
+      ("onnx", po::value<std::string>(), "write ONNX (opset 13) here")
+      ("torchscript", po::value<std::string>(), "write TorchScript here")
+      ("batch", po::value<int>()->default_value(1), "fixed batch of the ONNX input")
+      ("no-ema", "export the training weights instead of the EMA")
+      ("no-verify", "skip running the exports and comparing logits")
+      ("tolerance", po::value<double>()->default_value(1e-4), "max |logit difference| when verifying")
+      ("info", "print the checkpoint's architecture and step as JSON");
+  po::positional_options_description pos;
+  pos.add("checkpoint", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(opts).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "mnas_export: " << e.what() << "\n" << kUsage;
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << kUsage << opts;
+    return 0;
+  }
+  if (!vm.count("checkpoint")) {
+    std::cerr << "mnas_export: missing CHECKPOINT\n" << kUsage;
+    return 2;
+  }
+  const std::string ckpt = vm["checkpoint"].as<std::string>();
+  if (vm.count("info")) {
+    const auto info = mnas::train::read_checkpoint_info(ckpt);
+    std::cout << json{{"checkpoint", ckpt},
+                      {"arch", mnas::space::arch_to_string(mnas::space::decode_arch(info.block_strings))},
+                      {"block_strings", info.block_strings},
+                      {"global_params", mnas::train::to_json(info.params)},
+                      {"step", info.step},
+                      {"total_steps", info.total_steps},
+                      {"has_ema", info.has_ema}}
+                     .dump(2)
+              << "\n";
+    return 0;
+  }
+  mnas::train::ExportOptions o;
+  o.checkpoint = ckpt;
+  if (vm.count("onnx")) o.onnx_path = vm["onnx"].as<std::string>();
+  if (vm.count("torchscript")) o.torchscript_path = vm["torchscript"].as<std::string>();
+  if (o.onnx_path.empty() && o.torchscript_path.empty()) {
+    std::cerr << "mnas_export: nothing to do: give --onnx FILE and/or --torchscript FILE (or --info)\n" << kUsage;
+    return 2;
+  }
+  o.batch = vm["batch"].as<int>();
+  o.use_ema = !vm.count("no-ema");
+  o.verify = !vm.count("no-verify");
+  o.tolerance = vm["tolerance"].as<double>();
+  const auto r = mnas::train::export_checkpoint(o);
+  json out = {{"checkpoint", ckpt}};
+  if (!o.onnx_path.empty()) out["onnx"] = {{"path", o.onnx_path}, {"nodes", r.onnx_nodes}, {"max_abs_diff", r.onnx_max_abs_diff}};
+  if (!o.torchscript_path.empty()) {
+    out["torchscript"] = {{"path", o.torchscript_path}, {"max_abs_diff", r.torchscript_max_abs_diff}};
+  }
+  std::cout << out.dump(2) << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "mnas_export: " << e.what() << "\n";
+    return 2;
+  }
+}

@@ -1,0 +1,393 @@
+// mnas_latency: latency measurement, lookup tables and predictors.
+//
+//   mnas_latency measure mnasnet-b1 [--engine onednn] [--repeat 5]
+//   mnas_latency profile --db lat.db [--space experiments/space-mnasnet.json] [--archs FILE]
+//   mnas_latency predict --db lat.db mnasnet-a1
+//   mnas_latency sample 100 --seed 2026 --out held-out.txt
+//   mnas_latency validate --db lat.db --archs held-out.txt
+//   mnas_latency export --db lat.db --out table.csv
+//   mnas_latency import --db lat.db table.csv [--device remote:pixel1 --engine tflite]
+//   mnas_latency tables --db lat.db
+//
+// Exit codes: 0 ok, 2 bad input (message on stderr, nothing on stdout),
+// 1 internal error. See docs/latency.md.
+#include <boost/program_options.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "db/database.h"
+#include "latency/arch_list.h"
+#include "latency/deploy_config.h"
+#include "latency/latency_table.h"
+#include "latency/measure.h"
+#include "latency/predictor.h"
+#include "latency/table_store.h"
+#include "space/block_codec.h"
+#include "space/counters.h"
+#include "space/search_space.h"
+
+namespace po = boost::program_options;
+using namespace mnas;
+using latency::DeployConfig;
+
+namespace {
+
+constexpr const char* kUsage =
+    "Usage: mnas_latency COMMAND [options] [ARGS]\n\n"
+    "Commands:\n"
+    "  measure  (MODEL | BLOCK_STRING...)  measure end to end (median, p10, p90)\n"
+    "  profile  --db FILE                  build/extend the lookup table for a space\n"
+    "                                      (and calibrate the predictor), or for --archs\n"
+    "  predict  --db FILE (MODEL | BLOCK_STRING...)  predicted latency (LUT and FLOPs)\n"
+    "  validate --db FILE --archs FILE     measure each architecture, compare predictors\n"
+    "  sample   N                          write N random architectures of the space\n"
+    "  export   --db FILE --out FILE       write a table as .json or .csv\n"
+    "  import   --db FILE TABLE_FILE       read a .json or .csv table into the db\n"
+    "  tables   --db FILE                  list the tables in the db\n\nOptions";
+
+struct Args {
+  std::string command;
+  std::vector<std::string> positional;
+  po::variables_map vm;
+};
+
+DeployConfig deploy_from(const po::variables_map& vm) {
+  DeployConfig d;
+  d.device = vm["device"].as<std::string>();
+  d.engine = vm["engine"].as<std::string>();
+  d.threads = vm["threads"].as<int>();
+  d.image_size = vm["image-size"].as<int>();
+  d.num_classes = vm["num-classes"].as<int>();
+  d.input_channels = vm["input-channels"].as<int>();
+  d.batch = vm["batch"].as<int>();
+  latency::validate(d);
+  return d;
+}
+
+space::SearchSpace space_from(const po::variables_map& vm) {
+  return vm.count("space") ? space::SearchSpace::from_file(vm["space"].as<std::string>())
+                           : space::SearchSpace::mnasnet_default();
+}
+
+// Base GlobalParams for block strings: the space's, with the deploy geometry.
+space::GlobalParams base_params(const po::variables_map& vm, const DeployConfig& d) {
+  return space_from(vm).global_params(latency::apply_deploy({}, d));
+}
+
+latency::ArchEntry arch_from(const std::vector<std::string>& words, const po::variables_map& vm,
+                             const DeployConfig& d) {
+  if (words.empty()) throw ParseError("no architecture given (a model name or block strings)");
+  std::string line;
+  for (const auto& w : words) line += w + " ";
+  auto e = latency::parse_arch_line(line, base_params(vm, d));
+  if (vm.count("depth-multiplier")) e.params.depth_multiplier = vm["depth-multiplier"].as<double>();
+  return e;
+}
+
+std::string need(const po::variables_map& vm, const char* name) {
+  if (!vm.count(name)) throw ConfigError(std::string("--") + name + " is required for this command");
+  return vm[name].as<std::string>();
+}
+
+std::string fixed(double v, int digits = 3) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(digits) << v;
+  return s.str();
+}
+
+latency::MeasureOptions measure_options(const po::variables_map& vm) {
+  latency::MeasureOptions o;
+  o.min_runs = vm["runs"].as<int>();
+  o.max_runs = std::max(o.max_runs, o.min_runs);
+  o.pin = !vm.count("no-pin");
+  return o;
+}
+
+int cmd_measure(const Args& a) {
+  const DeployConfig d = deploy_from(a.vm);
+  const auto e = arch_from(a.positional, a.vm, d);
+  const int repeat = a.vm["repeat"].as<int>();
+  if (repeat < 1) throw ConfigError("--repeat should be >= 1, got " + std::to_string(repeat));
+  const auto opts = measure_options(a.vm);
+  std::vector<latency::Measurement> ms;
+  for (int r = 0; r < repeat; ++r) ms.push_back(latency::measure(e.arch, e.params, d, opts));
+  std::vector<double> medians;
+  for (const auto& m : ms) medians.push_back(m.median_ms);
+  std::sort(medians.begin(), medians.end());
+  const double mid = medians[medians.size() / 2];
+  double spread = 0.0;
+  for (double v : medians) spread = std::max(spread, std::abs(v - mid) / mid * 100.0);
+  if (a.vm.count("json")) {
+    nlohmann::json j = {{"arch", e.label}, {"deploy", latency::to_json(d)},
+                        {"engine", ms[0].engine}, {"repeats", nlohmann::json::array()},
+                        {"median_ms", mid}, {"max_deviation_percent", spread}};
+    for (const auto& m : ms) {
+      j["repeats"].push_back({{"median_ms", m.median_ms}, {"p10_ms", m.p10_ms},
+                              {"p90_ms", m.p90_ms}, {"runs", m.runs},
+                              {"compile_ms", m.compile_ms}});
+    }
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  std::cout << e.label << "\n  " << d.device << ", engine " << ms[0].engine << ", "
+            << d.threads << " thread(s), " << d.image_size << " px, batch " << d.batch << "\n";
+  for (size_t r = 0; r < ms.size(); ++r) {
+    std::cout << "  run " << r + 1 << ": median " << fixed(ms[r].median_ms) << " ms  p10 "
+              << fixed(ms[r].p10_ms) << "  p90 " << fixed(ms[r].p90_ms) << "  (" << ms[r].runs
+              << " runs, compile " << fixed(ms[r].compile_ms, 0) << " ms)\n";
+  }
+  if (ms.size() > 1) {
+    std::cout << "  median of medians " << fixed(mid) << " ms, max deviation " << fixed(spread, 2)
+              << " %\n";
+  }
+  return 0;
+}
+
+int cmd_profile(const Args& a) {
+  const DeployConfig d = deploy_from(a.vm);
+  db::Database db(need(a.vm, "db"));
+  const bool quiet = a.vm.count("quiet") > 0;
+  if (a.vm.count("archs")) {
+    const auto entries = latency::read_arch_file(a.vm["archs"].as<std::string>(), base_params(a.vm, d));
+    std::vector<space::LayerSpec> layers;
+    for (const auto& e : entries) {
+      for (auto& l : space::expand_layers(e.arch, e.params)) layers.push_back(l);
+    }
+    // Geometry only: layers carry their own widths, so any entry's params do.
+    const int n = latency::profile_layers(db, layers, entries[0].params, d, {});
+    std::cout << "profiled " << n << " new layer(s)\n";
+    return 0;
+  }
+  const auto space = space_from(a.vm);
+  const auto p = latency::ensure_predictor(db, space, d, quiet);
+  const auto& c = p.correction();
+  std::cout << "table " << latency::to_string(p.table().id) << ": " << p.table().layers.size()
+            << " layers, " << p.table().calibration.size() << " calibration architectures\n"
+            << "correction: " << fixed(c.scale, 4) << " x LUT sum + " << fixed(c.per_layer_ms, 4)
+            << " ms x layers + " << fixed(c.offset_ms, 3) << " ms\n";
+  return 0;
+}
+
+latency::Predictor predictor_from_db(db::Database& db, const po::variables_map& vm,
+                                     const DeployConfig& d) {
+  const auto id = latency::find_table(db, d);
+  return latency::make_predictor(latency::load_table(db, id), base_params(vm, d));
+}
+
+int cmd_predict(const Args& a) {
+  const DeployConfig d = deploy_from(a.vm);
+  db::Database db(need(a.vm, "db"), db::Database::Mode::kReadOnly);
+  const auto e = arch_from(a.positional, a.vm, d);
+  const auto p = predictor_from_db(db, a.vm, d);
+  const auto flops = latency::FlopsPredictor::fit(p.table(), p.params());
+  const auto layers = space::expand_layers(e.arch, e.params);
+  const double lut = p.predict_ms(layers);
+  if (a.vm.count("json")) {
+    std::cout << nlohmann::json{{"arch", e.label}, {"table", latency::to_string(p.table().id)},
+                                {"lut_sum_ms", p.lut_sum_ms(layers)}, {"predicted_ms", lut},
+                                {"flops_predicted_ms", flops.predict_ms(layers)}}
+                     .dump(2)
+              << "\n";
+  } else {
+    std::cout << e.label << "\n  table " << latency::to_string(p.table().id) << "\n  predicted "
+              << fixed(lut) << " ms (LUT sum " << fixed(p.lut_sum_ms(layers)) << " ms), FLOPs baseline "
+              << fixed(flops.predict_ms(layers)) << " ms\n";
+  }
+  return 0;
+}
+
+void print_accuracy(const char* name, const latency::Accuracy& acc) {
+  std::cout << "  " << std::left << std::setw(10) << name << std::right << " RMSE "
+            << std::setw(8) << fixed(acc.rmse_ms) << " ms   MAPE " << std::setw(6)
+            << fixed(acc.mape_percent, 2) << " %   within 10%: " << std::setw(5)
+            << fixed(acc.within10_percent, 1) << " %   within 5%: " << std::setw(5)
+            << fixed(acc.within5_percent, 1) << " %\n";
+}
+
+int cmd_validate(const Args& a) {
+  const DeployConfig d = deploy_from(a.vm);
+  db::Database db(need(a.vm, "db"));
+  const auto entries = latency::read_arch_file(need(a.vm, "archs"), base_params(a.vm, d));
+  const auto space = space_from(a.vm);
+  const auto p = latency::ensure_predictor(db, space, d, a.vm.count("quiet") > 0);
+  const auto flops = latency::FlopsPredictor::fit(p.table(), p.params());
+  // Check every layer first: fail before measuring anything.
+  std::vector<std::vector<space::LayerSpec>> layers;
+  for (const auto& e : entries) {
+    layers.push_back(space::expand_layers(e.arch, e.params));
+    const auto missing = latency::missing_layers(p.table(), layers.back());
+    if (!missing.empty()) {
+      throw latency::MissingLayerError(missing.front(), p.table().id);
+    }
+  }
+  DeployConfig concrete = d;
+  concrete.engine = p.table().id.engine;
+  const auto opts = measure_options(a.vm);
+  std::vector<latency::ModelToMeasure> models;
+  for (const auto& e : entries) models.push_back({e.arch, e.params});
+  const bool verbose = !a.vm.count("quiet");
+  const auto ms = latency::measure_many(models, concrete, opts, a.vm["rounds"].as<int>(), !verbose);
+  std::vector<double> meas, lut, fl;
+  if (verbose) std::cout << "measured_ms  lut_ms  flops_ms  arch\n";
+  for (size_t i = 0; i < entries.size(); ++i) {
+    meas.push_back(ms[i].median_ms);
+    lut.push_back(p.predict_ms(layers[i]));
+    fl.push_back(flops.predict_ms(layers[i]));
+    if (verbose) {
+      std::cout << fixed(meas.back()) << "  " << fixed(lut.back()) << "  " << fixed(fl.back())
+                << "  " << entries[i].label << "\n";
+    }
+  }
+  std::cout << entries.size() << " architectures, table " << latency::to_string(p.table().id)
+            << " (" << p.table().calibration.size() << " calibration architectures)\n";
+  print_accuracy("LUT", latency::accuracy(lut, meas));
+  print_accuracy("FLOPs", latency::accuracy(fl, meas));
+  return 0;
+}
+
+int cmd_sample(const Args& a) {
+  if (a.positional.size() != 1) throw ParseError("sample takes one argument N, the number of architectures");
+  int n = 0;
+  try {
+    size_t pos = 0;
+    n = std::stoi(a.positional[0], &pos);
+    if (pos != a.positional[0].size()) throw std::invalid_argument("trailing");
+  } catch (const std::exception&) {
+    throw ParseError("sample: N should be an integer, got '" + a.positional[0] + "'");
+  }
+  if (n < 1) throw ParseError("sample: N should be >= 1, got " + std::to_string(n));
+  const auto archs = latency::sample_archs(space_from(a.vm), n, a.vm["seed"].as<uint64_t>());
+  std::string text;
+  for (const auto& arch : archs) text += space::arch_to_string(arch) + "\n";
+  if (a.vm.count("out")) {
+    const std::string path = a.vm["out"].as<std::string>();
+    const std::string tmp = path + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << text;
+      if (!out.flush()) throw ConfigError("cannot write '" + tmp + "'");
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) throw ConfigError("cannot write '" + path + "'");
+  } else {
+    std::cout << text;
+  }
+  return 0;
+}
+
+int cmd_export(const Args& a) {
+  const DeployConfig d = deploy_from(a.vm);
+  db::Database db(need(a.vm, "db"), db::Database::Mode::kReadOnly);
+  const auto t = latency::load_table(db, latency::find_table(db, d));
+  const std::string out = need(a.vm, "out");
+  latency::write_table_file(t, out);
+  std::cerr << "wrote " << t.layers.size() << " layers and " << t.calibration.size()
+            << " calibration points of " << latency::to_string(t.id) << " to " << out << "\n";
+  return 0;
+}
+
+int cmd_import(const Args& a) {
+  if (a.positional.size() != 1) throw ParseError("import takes one table file (.json or .csv)");
+  const auto t = latency::read_table_file(a.positional[0]);
+  // Flags given explicitly say which table the user expects.
+  const auto& vm = a.vm;
+  const bool expects = !vm["device"].defaulted() || !vm["engine"].defaulted() ||
+                       !vm["threads"].defaulted() || !vm["image-size"].defaulted() ||
+                       !vm["batch"].defaulted();
+  latency::TableId expected = t.id;
+  if (expects) {
+    DeployConfig d = deploy_from(vm);
+    expected = latency::table_id(d, d.engine == "auto" ? t.id.engine : d.engine);
+  }
+  db::Database db(need(vm, "db"));
+  latency::import_table(db, t, expects ? &expected : nullptr);
+  std::cerr << "imported " << t.layers.size() << " layers and " << t.calibration.size()
+            << " calibration points into " << latency::to_string(t.id) << "\n";
+  return 0;
+}
+
+int cmd_tables(const Args& a) {
+  db::Database db(need(a.vm, "db"), db::Database::Mode::kReadOnly);
+  for (const auto& id : latency::list_tables(db)) {
+    const auto t = latency::load_table(db, id);
+    std::cout << latency::to_string(id) << "\t" << t.layers.size() << " layers\t"
+              << t.calibration.size() << " calibration\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  po::options_description visible(kUsage);
+  visible.add_options()
+      ("help,h", "show this help")
+      ("db", po::value<std::string>(), "SQLite database holding the tables")
+      ("device", po::value<std::string>()->default_value("cpu"), "cpu, cuda, cuda:N or remote:NAME")
+      ("engine", po::value<std::string>()->default_value("auto"), "auto, eager, onednn or xnnpack")
+      ("threads", po::value<int>()->default_value(1), "intra-op threads")
+      ("image-size", po::value<int>()->default_value(224), "input side in pixels")
+      ("num-classes", po::value<int>()->default_value(1000), "classifier outputs")
+      ("input-channels", po::value<int>()->default_value(3), "image channels")
+      ("batch", po::value<int>()->default_value(1), "batch size")
+      ("depth-multiplier", po::value<double>(), "width multiplier for a named model (measure/predict)")
+      ("space", po::value<std::string>(), "search space JSON (default: the paper's space)")
+      ("archs", po::value<std::string>(), "architecture file: one model name or block-string line each")
+      ("out", po::value<std::string>(), "output file (export: .json or .csv; sample: text)")
+      ("seed", po::value<uint64_t>()->default_value(2026), "sample: random seed (the predictor's "
+       "calibration uses seed 1)")
+      ("repeat", po::value<int>()->default_value(1), "measure: repeat the whole measurement K times")
+      ("runs", po::value<int>()->default_value(30), "measure/validate: minimum timed runs")
+      ("rounds", po::value<int>()->default_value(latency::kRounds),
+       "validate: interleaved rounds over the architectures")
+      ("no-pin", "do not pin single-thread measurements to one CPU")
+      ("quiet,q", "no progress display")
+      ("json", "JSON output (measure, predict)");
+  po::options_description hidden;
+  hidden.add_options()("command", po::value<std::string>(), "")(
+      "args", po::value<std::vector<std::string>>(), "");
+  po::options_description all;
+  all.add(visible).add(hidden);
+  po::positional_options_description positional;
+  positional.add("command", 1).add("args", -1);
+
+  try {
+    Args a;
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), a.vm);
+    po::notify(a.vm);
+    if (a.vm.count("help")) {
+      std::cout << visible << "\nSee docs/latency.md.\n";
+      return 0;
+    }
+    if (!a.vm.count("command")) throw ParseError("no command given");
+    a.command = a.vm["command"].as<std::string>();
+    if (a.vm.count("args")) a.positional = a.vm["args"].as<std::vector<std::string>>();
+    if (a.command == "measure") return cmd_measure(a);
+    if (a.command == "profile") return cmd_profile(a);
+    if (a.command == "predict") return cmd_predict(a);
+    if (a.command == "validate") return cmd_validate(a);
+    if (a.command == "sample") return cmd_sample(a);
+    if (a.command == "export") return cmd_export(a);
+    if (a.command == "import") return cmd_import(a);
+    if (a.command == "tables") return cmd_tables(a);
+    throw ParseError("unknown command '" + a.command +
+                     "': expected measure, profile, predict, validate, sample, export, import "
+                     "or tables");
+  } catch (const po::error& e) {
+    std::cerr << "mnas_latency: " << e.what() << "\n(see mnas_latency --help)\n";
+    return 2;
+  } catch (const Error& e) {
+    std::cerr << "mnas_latency: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "mnas_latency: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,190 @@
+// mnas_train: train a MnasNet with the reference recipe, evaluate a
+// checkpoint, or run one proxy child training (the search's inner loop).
+// argv -> TrainConfig (defaults -> --config file -> flags) -> one library
+// call -> JSON result on stdout, progress on stderr.
+//
+// Exit codes: 0 done, 1 diverged/failed, 2 bad input, 3 time limit reached
+// (resume with --resume).
+#include <boost/program_options.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "space/block_codec.h"
+#include "space/named_archs.h"
+#include "train/child_trainer.h"
+#include "train/trainer.h"
+
+namespace po = boost::program_options;
+using nlohmann::json;
+using namespace mnas;
+
+namespace {
+
+constexpr const char* kUsage =
+    "Usage: mnas_train [--config FILE] [options]\n"
+    "       mnas_train --eval CHECKPOINT [--dataset D] [--data PATH]\n"
+    "       mnas_train --proxy [--proxy-config FILE] --arch ARCH\n"
+    "Trains a MnasNet (reference recipe by default: experiments/a1.json), prints the\n"
+    "result as JSON on stdout and progress on stderr.\n";
+
+json eval_json(const train::EvalResult& e) {
+  return {{"top1", e.top1}, {"top5", e.top5}, {"loss", e.loss}, {"images", e.images}, {"seconds", e.seconds}};
+}
+
+// Sets one config key from a flag value: JSON when it parses, else a string.
+train::TrainConfig set_key(const train::TrainConfig& c, const std::string& key, const std::string& value) {
+  json v;
+  try {
+    v = json::parse(value);
+  } catch (const json::exception&) {
+    v = value;
+  }
+  return train::train_config_from_json(json{{key, v}}, c);
+}
+
+int run(int argc, char** argv) {
+  po::options_description opts("Options");
+  std::vector<std::string> sets;
+  opts.add_options()
+      ("help,h", "show this help")
+      ("config", po::value<std::string>(), "JSON file of TrainConfig keys (docs/training.md)")
+      ("arch", po::value<std::string>(), "named architecture or block strings")
+      ("data", po::value<std::string>(), "dataset path (folder: contains train/ and val/)")
+      ("dataset", po::value<std::string>(), "fashion-mnist | cifar10 | folder | synthetic")
+      ("epochs", po::value<std::string>(), "training epochs")
+      ("batch-size", po::value<std::string>(), "global batch per optimizer step")
+      ("micro-batch", po::value<std::string>(), "images per forward pass (gradient accumulation)")
+      ("image-size", po::value<std::string>(), "network input size")
+      ("threads", po::value<std::string>(), "intra-op threads")
+      ("device", po::value<std::string>(), "cpu | cuda[:N]")
+      ("seed", po::value<std::string>(), "random seed")
+      ("checkpoint", po::value<std::string>(), "checkpoint path (written atomically)")
+      ("resume", "continue from --checkpoint when it exists")
+      ("max-steps", po::value<std::string>(), "stop after this many optimizer steps")
+      ("time-limit", po::value<std::string>(), "stop (with a checkpoint) after this many seconds")
+      ("set", po::value<std::vector<std::string>>(&sets), "KEY=VALUE: any config key (repeatable)")
+      ("quiet,q", "no progress lines")
+      ("eval", po::value<std::string>(), "evaluate this checkpoint on the test split")
+      ("proxy", "run one proxy child training of --arch (train_child)")
+      ("proxy-config", po::value<std::string>(), "JSON file of ProxyConfig keys (with --proxy)");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "mnas_train: " << e.what() << "\n" << kUsage;
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << kUsage << opts;
+    return 0;
+  }
+
+  if (vm.count("proxy")) {
+    train::ProxyConfig proxy;
+    if (vm.count("proxy-config")) {
+      const auto path = vm["proxy-config"].as<std::string>();
+      std::ifstream in(path);
+      if (!in) throw ConfigError("cannot open proxy config '" + path + "'");
+      json j;
+      try {
+        in >> j;
+        proxy = train::proxy_config_from_json(j);
+      } catch (const json::exception& e) {
+        throw ConfigError("proxy config '" + path + "': invalid JSON: " + e.what());
+      } catch (const ConfigError& e) {
+        throw ConfigError("proxy config '" + path + "': " + e.what());
+      }
+    }
+    if (vm.count("data")) proxy.data_path = vm["data"].as<std::string>();
+    if (vm.count("dataset")) proxy.dataset = vm["dataset"].as<std::string>();
+    if (vm.count("seed")) proxy.seed = std::stoull(vm["seed"].as<std::string>());
+    if (vm.count("threads")) proxy.threads = std::stoi(vm["threads"].as<std::string>());
+    train::validate(proxy);
+    const std::string arch = vm.count("arch") ? vm["arch"].as<std::string>() : "mnasnet-a1";
+    const auto spec = space::is_named_arch(arch) ? space::named_arch_spec(arch)
+                                                 : space::decode_arch(space::split_block_strings(arch));
+    const auto r = train::train_child(spec, proxy);
+    std::cout << json{{"arch", space::arch_to_string(spec)},
+                      {"status", train::to_string(r.status)},
+                      {"top1", r.top1},
+                      {"loss", r.loss},
+                      {"train_seconds", r.train_seconds},
+                      {"eval_seconds", r.eval_seconds},
+                      {"images_seen", r.images_seen},
+                      {"message", r.message}}
+                     .dump(2)
+              << "\n";
+    return r.status == train::TrialStatus::kOk ? 0 : 1;
+  }
+
+  train::TrainConfig c;
+  if (vm.count("config")) c = train::load_train_config(vm["config"].as<std::string>());
+  const std::pair<const char*, const char*> flag_keys[] = {
+      {"arch", "arch"},         {"data", "data_path"},          {"dataset", "dataset"},
+      {"epochs", "epochs"},     {"batch-size", "batch_size"},   {"micro-batch", "micro_batch"},
+      {"image-size", "image_size"}, {"threads", "threads"},     {"device", "device"},
+      {"seed", "seed"},         {"checkpoint", "checkpoint"},   {"max-steps", "max_steps"},
+      {"time-limit", "time_limit_s"}};
+  for (const auto& [flag, key] : flag_keys) {
+    if (!vm.count(flag)) continue;
+    const auto value = vm[flag].as<std::string>();
+    // Paths and names stay strings even when they look like numbers.
+    const std::string k = key;
+    if (k == "arch" || k == "data_path" || k == "dataset" || k == "device" || k == "checkpoint") {
+      c = train::train_config_from_json(json{{key, value}}, c);
+    } else {
+      c = set_key(c, key, value);
+    }
+  }
+  for (const auto& s : sets) {
+    const auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw ConfigError("--set '" + s + "': expected KEY=VALUE");
+    }
+    c = set_key(c, s.substr(0, eq), s.substr(eq + 1));
+  }
+  if (vm.count("quiet")) c.quiet = true;
+  train::validate(c);
+
+  if (vm.count("eval")) {
+    const auto e = train::evaluate_checkpoint(vm["eval"].as<std::string>(), c);
+    std::cout << json{{"checkpoint", vm["eval"].as<std::string>()}, {"test", eval_json(e)}}.dump(2) << "\n";
+    return 0;
+  }
+  const auto r = train::train(c, vm.count("resume") > 0);
+  json out = {{"status", train::to_string(r.status)},
+              {"message", r.message},
+              {"steps", r.steps},
+              {"total_steps", r.total_steps},
+              {"images_seen", r.images_seen},
+              {"train_seconds", r.train_seconds},
+              {"train_loss", r.train_loss}};
+  if (r.val.images > 0) out["val"] = eval_json(r.val);
+  if (r.test.images > 0) out["test"] = eval_json(r.test);
+  if (!c.checkpoint.empty()) out["checkpoint"] = c.checkpoint;
+  std::cout << out.dump(2) << "\n";
+  if (r.status == train::TrialStatus::kTimeout) return 3;
+  return r.status == train::TrialStatus::kOk ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const mnas::Error& e) {
+    std::cerr << "mnas_train: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "mnas_train: " << e.what() << "\n";
+    return 2;
+  }
+}

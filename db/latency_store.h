@@ -1,0 +1,71 @@
+// Latency lookup tables in the project's SQLite database (component
+// "latency"). Plain rows, no dependency on latency/: latency/ converts.
+//
+// Schema (version 1):
+//   latency_layers(device, engine, threads, image_size, batch, layer_key,
+//                  median_ms, p10_ms, p90_ms, runs, source, created_at)
+//     PRIMARY KEY (device, engine, threads, image_size, batch, layer_key)
+//   latency_calibration(device, engine, threads, image_size, batch, arch,
+//                  median_ms, p10_ms, p90_ms, runs, source, created_at)
+//     PRIMARY KEY (device, engine, threads, image_size, batch, arch)
+// `source` is "measured" or "imported". Every write is one transaction:
+// a kill leaves the previous rows, never half a batch.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "db/database.h"
+
+namespace mnas::db {
+
+// The key of one table (see latency/deploy_config.h TableId).
+struct LatencyTableKey {
+  std::string device;
+  std::string engine;
+  int threads = 1;
+  int image_size = 224;
+  int batch = 1;
+};
+
+// One timed thing: a layer (name = layer key) or an architecture (name = its
+// block strings).
+struct LatencyRow {
+  std::string name;
+  double median_ms = 0.0;
+  double p10_ms = 0.0;
+  double p90_ms = 0.0;
+  int runs = 0;
+  std::string source = "measured";
+};
+
+class LatencyStore {
+ public:
+  // Brings the "latency" schema up to date (read-write databases) or checks
+  // that it exists (read-only ones: then the tables may be absent and every
+  // read returns nothing). Throws DbError.
+  explicit LatencyStore(Database& db);
+
+  // Layer rows of one table, sorted by key.
+  std::vector<LatencyRow> layers(const LatencyTableKey& key);
+  // Calibration rows of one table, in insertion order.
+  std::vector<LatencyRow> calibration(const LatencyTableKey& key);
+  // Every table key present (layers or calibration), sorted.
+  std::vector<LatencyTableKey> tables();
+
+  // Insert or replace rows, all in one transaction.
+  void put_layers(const LatencyTableKey& key, const std::vector<LatencyRow>& rows);
+  void put_calibration(const LatencyTableKey& key, const std::vector<LatencyRow>& rows);
+  // Both kinds in one transaction (imports).
+  void put_table(const LatencyTableKey& key, const std::vector<LatencyRow>& layers,
+                 const std::vector<LatencyRow>& calibration);
+
+ private:
+  std::vector<LatencyRow> select(const char* table, const LatencyTableKey& key, const char* order);
+  void insert(const char* table, const LatencyTableKey& key, const std::vector<LatencyRow>& rows);
+
+  Database& db_;
+  bool has_schema_ = false;
+};
+
+}  // namespace mnas::db

@@ -1,0 +1,97 @@
+// The experiment: everything that decides what a search does, as one value
+// type with a strict JSON form. It is stored in the experiment database when
+// the search starts, so `--resume` needs no file and a contradicting config
+// can be detected.
+//
+//   {
+//     "space": "space-mnasnet.json" | {inline search space},
+//     "objective": "synthetic" | "proxy",
+//     "proxy": {...},      // child-trainer configuration (train/), opaque here
+//     "deploy": {...},     // latency configuration (latency/), opaque here
+//     "reward": {"target_ms": 75, "kind": "soft" | "hard" | "custom",
+//                "alpha": -0.07, "beta": -0.07},
+//     "strategy": {"name": "ppo" | "random" | "evolution",
+//                  "ppo": {...PpoConfig}, "evolution": {...EvolutionConfig}},
+//     "budget": 100,       // total trials
+//     "seed": 1
+//   }
+//
+// Layers (STYLE.md habit 6): embedded defaults -> --config file -> flags ->
+// validate. A relative "space" path is resolved against the config file's
+// folder; the stored form always holds the space inline. Unknown keys anywhere
+// (outside the opaque proxy/deploy objects) throw ConfigError naming the key.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "search/ppo_controller.h"
+#include "search/reward.h"
+#include "search/strategy.h"
+#include "space/search_space.h"
+
+namespace mnas::experiments {
+
+// The objective used when neither the file nor a flag names one.
+// NOTE: "synthetic" until the proxy child trainer and the latency predictor
+// are wired in make_proxy_evaluator (search_run.cpp); then "proxy".
+constexpr const char* kDefaultObjective = "synthetic";
+
+struct StrategyConfig {
+  std::string name = "ppo";  // "ppo", "random", "evolution"
+  search::PpoConfig ppo;
+  search::EvolutionConfig evolution;
+};
+
+struct ExperimentConfig {
+  space::SearchSpace space = space::SearchSpace::mnasnet_default();
+  std::string objective = kDefaultObjective;  // "synthetic" or "proxy"
+  nlohmann::json proxy = nlohmann::json::object();
+  nlohmann::json deploy = nlohmann::json::object();
+  search::RewardConfig reward;
+  StrategyConfig strategy;
+  int64_t budget = 100;  // total trials, >= 1
+  uint64_t seed = 1;
+};
+
+// Throws ConfigError naming the field (unknown strategy or objective, budget
+// < 1, reward and strategy constants out of range).
+void validate(const ExperimentConfig& config);
+
+// Canonical JSON (space inline, every field explicit).
+nlohmann::json to_json(const ExperimentConfig& config);
+
+// Strict parsing; missing keys keep the embedded defaults. `base_dir` resolves
+// a relative "space" path.
+ExperimentConfig experiment_from_json(const nlohmann::json& j, const std::string& base_dir = ".");
+// experiment_from_json of a file; ConfigError names the file on I/O or JSON
+// syntax errors.
+ExperimentConfig experiment_from_file(const std::string& path);
+
+// The command-line layer: every field a flag of mnas_search can set.
+struct ConfigOverrides {
+  std::optional<std::string> config_file;
+  std::optional<std::string> target_latency;  // with unit: "75ms", "0.075s"
+  std::optional<int64_t> budget;
+  std::optional<std::string> strategy;
+  std::optional<std::string> reward;  // "soft" | "hard"
+  std::optional<double> alpha, beta;  // imply reward kind "custom"
+  std::optional<uint64_t> seed;
+  std::optional<std::string> objective;
+
+  // True when any of the above is set.
+  bool any() const;
+};
+
+// defaults -> config file -> overrides -> validate.
+ExperimentConfig build_config(const ConfigOverrides& overrides);
+
+// The path of the first difference between two JSON values ("reward.target_ms",
+// "strategy.ppo.learning_rate", "space.skeleton[2]") or "" when equal.
+std::string first_difference(const nlohmann::json& a, const nlohmann::json& b,
+                             const std::string& prefix = "");
+
+}  // namespace mnas::experiments

@@ -1,0 +1,61 @@
+// Read-only views of an experiment database: trial listings (table, CSV,
+// JSON), best-k, the Pareto front, the end-of-search summary, the mnas_train
+// configuration of a trial, and the self-contained HTML report with inline
+// SVG plots. None of these write to the database.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "db/experiment_store.h"
+
+namespace mnas::experiments {
+
+enum class Format { kTable, kCsv, kJson };
+// "table", "csv", "json"; throws ConfigError naming the bad word.
+Format format_from_string(const std::string& s);
+
+// The trials that finished with status done, by reward descending (ties by
+// index), at most k (k <= 0: all).
+std::vector<db::TrialRecord> best_trials(const std::vector<db::TrialRecord>& trials, int k);
+// The done trials on the accuracy/latency Pareto front, by latency.
+std::vector<db::TrialRecord> pareto_trials(const std::vector<db::TrialRecord>& trials);
+
+// One row per trial: index, status, reward, accuracy, latency, params, MACs,
+// seconds, compact architecture (table) or canonical block strings (CSV,
+// JSON). JSON: an array of objects with every stored field (decisions as an
+// array).
+std::string format_trials(const std::vector<db::TrialRecord>& trials, Format format);
+nlohmann::json trial_to_json(const db::TrialRecord& trial);
+
+// A compact one-word-per-block summary of a canonical architecture string:
+// op (c conv, s sepconv, m<e> MBConv with expansion e), kernel, "e" when SE,
+// skip (i identity, p pool, n none), "x" repeats, e.g. "m6k5ei.x3".
+std::string arch_summary(const std::string& arch);
+
+// The configuration to train `trial` fully with mnas_train:
+//   {"arch": [block strings], "global_params": {...}, "source": {...}}
+// global_params holds the space's stem and divisor at ImageNet settings
+// (224 px, 1000 classes); source names the db, experiment, trial, reward.
+nlohmann::json train_config(const db::TrialRecord& trial, const db::ExperimentRecord& experiment,
+                            const std::string& db_path);
+
+// The end-of-search text: counts, top-k with block strings ready for
+// mnas_decode, the Pareto front and the best trial's mnas_train config.
+std::string summary_text(db::ExperimentStore& store, const db::ExperimentRecord& experiment,
+                         int top_k);
+
+// The HTML report (self-contained, inline SVG): accuracy vs latency of all
+// trials with the Pareto front and the target line, reward and best-so-far
+// per trial, policy entropy per trial and per update, per-decision choice
+// frequencies (first and second half of the search), the top trials.
+std::string html_report(db::ExperimentStore& store, const db::ExperimentRecord& experiment);
+
+// Writes `text` to `path` via a temporary file and rename, so that a crash
+// never leaves a half-written file. Throws Error naming the path.
+void write_file_atomically(const std::string& path, const std::string& text);
+
+}  // namespace mnas::experiments

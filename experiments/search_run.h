@@ -1,0 +1,112 @@
+// The search loop: one experiment from start (or resume) to its budget.
+//
+//   strategy.propose -> SearchSpace::decode -> canonical string
+//     -> [db: trial queued + strategy checkpoint, one transaction]
+//     -> [db: trial running] -> Evaluator.submit ... Evaluator.poll -> result
+//     -> reward -> strategy.observe (PPO: update every batch)
+//     -> [db: trial done/failed/... + checkpoint (+ weights and update log
+//        when the policy changed), one transaction]
+//
+// The loop keeps every evaluator slot busy (Evaluator::capacity()) and
+// updates the strategy as results arrive, so MPI workers (issue 6) plug in
+// as another Evaluator.
+//
+// Crash safety: because each trial's row and the strategy state that produced
+// or consumed it commit together, `kill -9` at any moment followed by
+// `--resume` loses no finished trial, repeats none, re-runs the interrupted
+// ones (same decisions, same child seed) and continues the strategy from the
+// checkpoint of the last committed step; the budget is the experiment's
+// total. With one evaluator slot the resumed search is trial-for-trial the
+// search that was never interrupted.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <string>
+
+#include "db/database.h"
+#include "experiments/experiment_config.h"
+#include "search/evaluator.h"
+#include "search/strategy.h"
+
+namespace mnas::experiments {
+
+struct DeployLatency;
+
+// Runtime options: they change how a search runs, never what it finds, and
+// are not stored with the experiment.
+struct RunOptions {
+  std::string db_path = "mnas-search.db";
+  bool resume = false;
+  int threads = 1;    // LibTorch intra-op threads (controller and children)
+  bool quiet = false; // no header and no per-trial lines; the summary stays
+  // Synthetic objective only: sleep this long per trial (tests kill a run
+  // mid-trial with it; also shows the progress output at a readable pace).
+  int delay_ms = 0;
+  int top_k = 5;      // architectures listed at the end
+  // When set, the mnas_train configuration of the best trial is written here
+  // (write-then-rename) at the end.
+  std::string train_config_path;
+  // Child training device ("cpu", "cuda", "cuda:N"); empty = the proxy's.
+  std::string device;
+  // When set, builds the evaluator from the configuration and the latency
+  // side instead of the in-process one (mnas_search under mpirun plugs the
+  // MPI evaluator in here).
+  std::function<std::unique_ptr<search::Evaluator>(const ExperimentConfig&, DeployLatency&)>
+      make_evaluator;
+};
+
+struct RunResult {
+  int64_t experiment_id = 0;
+  int64_t trials_run = 0;       // trials evaluated by this invocation
+  int64_t trials_finished = 0;  // finished trials of the experiment
+  bool resumed = false;
+};
+
+// Starts (or with options.resume continues) the experiment in
+// options.db_path. Progress and the final summary go to `out`.
+// Throws ConfigError, before writing anything, when:
+// - the db already holds an experiment and options.resume is not set;
+// - options.resume is set but the db (or file) holds no experiment;
+// - with options.resume, `overrides` sets something that differs from the
+//   stored configuration (the message names the first differing key).
+RunResult run_search(const ConfigOverrides& overrides, const RunOptions& options,
+                     std::ostream& out);
+
+// The strategy an experiment names, freshly initialised from its seed.
+std::unique_ptr<search::Strategy> make_strategy(const ExperimentConfig& config);
+
+// The accuracy side of config.objective: the synthetic score
+// (search/synthetic.h) or, for "proxy", the proxy child trainer
+// (train::train_child with train::proxy_config_from_json(config.proxy), the
+// trial seed, options.threads and options.device). Needs no database, so MPI
+// workers build it from the configuration alone.
+search::AccuracyFn make_accuracy_fn(const ExperimentConfig& config, const RunOptions& options);
+
+// The latency side: the synthetic latency, or for "proxy" the latency
+// predictor at config.deploy (latency::ensure_predictor: its lookup table is
+// profiled into `db` on first use), with the deploy GlobalParams under which
+// params, MACs and latency are counted.
+struct DeployLatency {
+  search::LatencyFn fn;
+  space::GlobalParams params;
+};
+DeployLatency make_latency_fn(const ExperimentConfig& config, db::Database& db,
+                              const RunOptions& options);
+
+// The evaluator for config.objective: options.make_evaluator when set (MPI),
+// else an in-process evaluator of the two functions above.
+std::unique_ptr<search::Evaluator> make_evaluator(const ExperimentConfig& config,
+                                                  db::Database& db, const RunOptions& options);
+
+// The deploy GlobalParams of the synthetic objective: the space's stem and
+// divisor, 224 px, 3 channels, 1000 classes.
+space::GlobalParams synthetic_deploy_params(const space::SearchSpace& space);
+
+// Child seed of trial `index`: a SplitMix64 mix of the experiment seed and the
+// index, so that every trial (and its re-run after a crash) trains alike.
+uint64_t trial_seed(uint64_t experiment_seed, int64_t index);
+
+}  // namespace mnas::experiments

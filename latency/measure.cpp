@@ -1,0 +1,613 @@
+// NOTE: the only LibTorch translation unit of latency/ (compile time).
+#include "latency/measure.h"
+
+#include <malloc.h>
+#include <sched.h>
+#include <torch/csrc/jit/passes/freeze_module.h>
+#include <torch/csrc/jit/passes/frozen_graph_optimizations.h>
+#include <torch/csrc/jit/passes/xnnpack_rewrite.h>
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+
+#include "common/error.h"
+#include "latency/arch_list.h"
+#include "latency/table_store.h"
+#include "model/blocks.h"
+#include "model/mnasnet.h"
+#include "space/block_codec.h"
+
+namespace mnas::latency {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Runner = std::function<torch::Tensor(const torch::Tensor&)>;
+
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+// Keeps large activation buffers in the heap between runs (see header).
+void tune_malloc() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);  // glibc's maximum on 64-bit
+    mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
+  });
+}
+
+// Sets the thread count (and pins single-thread runs to the last allowed
+// CPU) for its lifetime; restores both afterwards.
+class ThreadScope {
+ public:
+  ThreadScope(int threads, bool pin) : old_threads_(torch::get_num_threads()) {
+    tune_malloc();
+    torch::set_num_threads(threads);
+    if (pin && threads == 1 && sched_getaffinity(0, sizeof(old_mask_), &old_mask_) == 0) {
+      int last = -1;
+      for (int c = 0; c < CPU_SETSIZE; ++c) if (CPU_ISSET(c, &old_mask_)) last = c;
+      if (last >= 0) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(last, &one);
+        pinned_ = sched_setaffinity(0, sizeof(one), &one) == 0;
+      }
+    }
+  }
+  ~ThreadScope() {
+    if (pinned_) sched_setaffinity(0, sizeof(old_mask_), &old_mask_);
+    torch::set_num_threads(old_threads_);
+  }
+  ThreadScope(const ThreadScope&) = delete;
+  ThreadScope& operator=(const ThreadScope&) = delete;
+
+ private:
+  int old_threads_;
+  cpu_set_t old_mask_{};
+  bool pinned_ = false;
+};
+
+torch::Device to_device(const DeployConfig& d) {
+  if (is_remote(d)) {
+    throw ConfigError("device " + d.device + " is remote: mnas cannot measure on it; import a "
+                      "table measured there (mnas_latency import)");
+  }
+  torch::Device dev(d.device);
+  if (dev.is_cuda() && !torch::cuda::is_available()) {
+    throw ConfigError("device " + d.device + " asked for, but CUDA is not available here");
+  }
+  return dev;
+}
+
+std::string num(double v) {
+  std::ostringstream s;
+  s.precision(9);
+  s << v;
+  return s.str();
+}
+
+// Generates TorchScript for a list of layers and registers their weights,
+// copied from the eager modules, on a fresh jit Module.
+class ScriptBuilder {
+ public:
+  explicit ScriptBuilder(const space::GlobalParams& params) : params_(params) {}
+
+  void layer(const space::LayerSpec& l, torch::nn::Module& m) {
+    using space::LayerKind;
+    switch (l.kind) {
+      case LayerKind::kStem:
+      case LayerKind::kHead:
+        conv_bn(cast<model::ConvBnImpl>(m), l.in_h, l.in_w, "x");
+        break;
+      case LayerKind::kClassifier: {
+        auto& c = cast<model::ClassifierImpl>(m);
+        line("x = torch.mean(x, [2, 3], False)");
+        line("x = torch.linear(x, " + param(c.fc->weight) + ", " + param(c.fc->bias) + ")");
+        break;
+      }
+      case LayerKind::kBlock: block(l, cast<model::BlockImpl>(m)); break;
+    }
+  }
+
+  torch::jit::Module build() {
+    torch::jit::Module m("MnasLayers");
+    for (auto& [name, t, buffer] : slots_) {
+      if (buffer) m.register_buffer(name, t);
+      else m.register_parameter(name, t, /*is_buffer=*/false);
+    }
+    m.define("def forward(self, x: Tensor) -> Tensor:\n" + body_.str() + "    return x\n");
+    m.eval();
+    return m;
+  }
+
+ private:
+  template <class T>
+  static T& cast(torch::nn::Module& m) {
+    auto* p = dynamic_cast<T*>(&m);
+    TORCH_CHECK(p != nullptr, "ScriptBuilder: unexpected module type ", m.name());
+    return *p;
+  }
+
+  void line(const std::string& s) { body_ << "    " << s << "\n"; }
+
+  std::string param(const torch::Tensor& t, bool buffer = false) {
+    std::string name = "w" + std::to_string(slots_.size());
+    slots_.push_back({name, t.detach().clone(), buffer});
+    return "self." + name;
+  }
+
+  // conv (+ 'same' pad) + batch norm (+ relu) on variable `v` of size h x w.
+  void conv_bn(model::ConvBnImpl& m, int h, int w, const std::string& v) {
+    const auto& o = m.conv->options;
+    const int k = m.kernel_size;
+    int pad = k / 2;
+    if (m.tf_same) {
+      auto p = [&](int in, int s) { return std::max((space::same_out_size(in, s) - 1) * s + k - in, 0); };
+      const int ph = p(h, m.strides[0]), pw = p(w, m.strides[1]);
+      if (ph || pw) {
+        line(v + " = torch.constant_pad_nd(" + v + ", [" + std::to_string(pw / 2) + ", " +
+             std::to_string(pw - pw / 2) + ", " + std::to_string(ph / 2) + ", " +
+             std::to_string(ph - ph / 2) + "], 0.0)");
+      }
+      pad = 0;
+    }
+    line(v + " = torch.conv2d(" + v + ", " + param(m.conv->weight) + ", None, [" +
+         std::to_string(m.strides[0]) + ", " + std::to_string(m.strides[1]) + "], [" +
+         std::to_string(pad) + ", " + std::to_string(pad) + "], [1, 1], " +
+         std::to_string(o.groups()) + ")");
+    line(v + " = torch.batch_norm(" + v + ", " + param(m.bn->weight) + ", " + param(m.bn->bias) +
+         ", " + param(m.bn->running_mean, true) + ", " + param(m.bn->running_var, true) +
+         ", False, 0.1, " + num(m.bn->options.eps()) + ", True)");
+    if (m.relu) line(v + " = torch.relu(" + v + ")");
+  }
+
+  void se(model::SqueezeExciteImpl& m) {
+    line("s = torch.mean(x, [2, 3], True)");
+    line("s = torch.conv2d(s, " + param(m.reduce->weight) + ", " + param(m.reduce->bias) +
+         ", [1, 1], [0, 0], [1, 1], 1)");
+    line("s = torch.relu(s)");
+    line("s = torch.conv2d(s, " + param(m.expand->weight) + ", " + param(m.expand->bias) +
+         ", [1, 1], [0, 0], [1, 1], 1)");
+    line("x = x * torch.sigmoid(s)");
+  }
+
+  void block(const space::LayerSpec& l, model::BlockImpl& b) {
+    if (l.residual) line("r = x");
+    if (l.op == space::ConvOp::kConv) {
+      conv_bn(*b.project, l.in_h, l.in_w, "x");
+      if (b.se) se(*b.se);
+    } else {
+      if (b.expand) conv_bn(*b.expand, l.in_h, l.in_w, "x");
+      conv_bn(*b.depthwise, l.in_h, l.in_w, "x");
+      if (b.se) se(*b.se);
+      conv_bn(*b.project, l.out_h, l.out_w, "x");
+    }
+    if (!l.residual) return;
+    if (l.skip == space::SkipOp::kPool) {
+      line("x = x + torch.avg_pool2d(r, [3, 3], [" + std::to_string(l.strides[0]) + ", " +
+           std::to_string(l.strides[1]) + "], [1, 1], False, False, None)");
+    } else {
+      line("x = x + r");
+    }
+  }
+
+  struct Slot {
+    std::string name;
+    torch::Tensor tensor;
+    bool buffer;
+  };
+  space::GlobalParams params_;
+  std::ostringstream body_;
+  std::vector<Slot> slots_;
+};
+
+// Turns the generated module into a runner for `engine`.
+Runner compile(torch::jit::Module script, const std::string& engine, torch::Device device) {
+  if (engine == "onednn") {
+    // NOTE: torch::jit::freeze in LibTorch 1.13 runs the frozen-graph
+    // optimisations (conv-BN folding, ...) on the graph of its *input*, not
+    // of the frozen copy; freeze and optimise explicitly like Python's
+    // torch.jit.freeze does.
+    auto frozen = torch::jit::freeze_module(script);
+    auto graph = frozen.get_method("forward").graph();
+    torch::jit::OptimizeFrozenGraph(graph, /*optimize_numerics=*/true);
+    auto optimized = std::make_shared<torch::jit::Module>(torch::jit::optimize_for_inference(frozen));
+    return [optimized](const torch::Tensor& x) {
+      return optimized->forward({x.contiguous(torch::MemoryFormat::ChannelsLast)}).toTensor();
+    };
+  }
+  if (engine == "xnnpack") {
+    auto mobile = std::make_shared<torch::jit::Module>(torch::jit::optimizeForMobile(script));
+    return [mobile](const torch::Tensor& x) { return mobile->forward({x}).toTensor(); };
+  }
+  (void)device;
+  throw ConfigError("compile: engine '" + engine + "' is not a TorchScript engine");
+}
+
+// A runner for the whole network of `layers` under `engine` on `device`.
+// `out_compile_ms` receives the build time.
+Runner make_model_runner(const space::ArchSpec& arch, const space::GlobalParams& params,
+                         const std::string& engine, torch::Device device, double* out_compile_ms) {
+  const auto t0 = Clock::now();
+  model::MnasNet net(arch, params);
+  net->eval();
+  Runner run;
+  if (engine == "eager") {
+    net->to(device);
+    run = [net](const torch::Tensor& x) mutable { return net->forward(x); };
+  } else {
+    ScriptBuilder sb(params);
+    const auto& layers = net->layers();
+    size_t block = 0;
+    for (const auto& l : layers) {
+      switch (l.kind) {
+        case space::LayerKind::kStem: sb.layer(l, *net->stem); break;
+        case space::LayerKind::kBlock: sb.layer(l, *(*net->blocks)[block++]); break;
+        case space::LayerKind::kHead: sb.layer(l, *net->head); break;
+        case space::LayerKind::kClassifier: sb.layer(l, *net->classifier); break;
+      }
+    }
+    run = compile(sb.build(), engine, device);
+  }
+  if (out_compile_ms) *out_compile_ms = ms_since(t0);
+  return run;
+}
+
+Runner make_layer_runner(const space::LayerSpec& l, const space::GlobalParams& params,
+                         const std::string& engine, torch::Device device) {
+  auto m = model::make_layer(l, params);
+  m.ptr()->eval();
+  if (engine == "eager") {
+    m.ptr()->to(device);
+    return [m](const torch::Tensor& x) mutable { return m.forward(x); };
+  }
+  ScriptBuilder sb(params);
+  sb.layer(l, *m.ptr());
+  return compile(sb.build(), engine, device);
+}
+
+torch::Tensor random_input(int batch, int channels, int h, int w, torch::Device device) {
+  torch::manual_seed(0);
+  return torch::randn({batch, channels, h, w}).to(device);
+}
+
+// Appends the times of timed runs of `run` on `x` to `times` (after `warmup`
+// untimed runs) until min_runs and min_time_ms are both reached, or max_runs.
+void sample_runner(const Runner& run, const torch::Tensor& x, torch::Device device, int warmup,
+                   int min_runs, int max_runs, double min_time_ms, std::vector<double>& times) {
+  torch::InferenceMode guard;
+  auto sync = [&] {
+    if (device.is_cuda()) torch::cuda::synchronize(device.index());
+  };
+  for (int i = 0; i < warmup; ++i) run(x);
+  sync();
+  const auto start = Clock::now();
+  for (int n = 0; n < max_runs && (n < min_runs || ms_since(start) < min_time_ms); ++n) {
+    const auto t0 = Clock::now();
+    auto y = run(x);
+    sync();
+    times.push_back(ms_since(t0));
+  }
+}
+
+Timing summarize(std::vector<double> times) {
+  std::sort(times.begin(), times.end());
+  auto q = [&](double p) {
+    const double pos = p * static_cast<double>(times.size() - 1);
+    const size_t i = static_cast<size_t>(pos);
+    const double f = pos - static_cast<double>(i);
+    return i + 1 < times.size() ? times[i] * (1 - f) + times[i + 1] * f : times[i];
+  };
+  return {q(0.5), q(0.1), q(0.9), static_cast<int>(times.size())};
+}
+
+Timing time_runner(const Runner& run, const torch::Tensor& x, torch::Device device, int warmup,
+                   int min_runs, int max_runs, double min_time_ms) {
+  std::vector<double> times;
+  sample_runner(run, x, device, warmup, min_runs, max_runs, min_time_ms, times);
+  return summarize(std::move(times));
+}
+
+double relative_error(const torch::Tensor& ref, const torch::Tensor& got) {
+  const auto r = ref.to(torch::kCPU).to(torch::kDouble);
+  const auto g = got.to(torch::kCPU).contiguous().to(torch::kDouble);
+  TORCH_CHECK(r.sizes() == g.sizes(), "engine output shape ", g.sizes(), " differs from eager ",
+              r.sizes());
+  const double scale = std::max(1.0, r.abs().max().item<double>());
+  return (r - g).abs().max().item<double>() / scale;
+}
+
+// A small network that uses every op, SE, both skips and a 5x5 kernel.
+space::ArchSpec exactness_arch() {
+  return space::decode_arch({"r1_k3_s11_e1_i32_o16_noskip", "ds_r2_k5_s22_i16_o24_se0.25",
+                             "r2_k3_s22_e6_i24_o24_se0.25_poolskip", "cn_r1_k3_s11_i24_o32",
+                             "r2_k5_s22_e3_i32_o32"});
+}
+
+void check_params(const space::GlobalParams& params, const DeployConfig& d) {
+  if (params.image_size != d.image_size || params.num_classes != d.num_classes ||
+      params.input_channels != d.input_channels) {
+    throw ConfigError("model geometry (" + std::to_string(params.image_size) + " px, " +
+                      std::to_string(params.num_classes) + " classes, " +
+                      std::to_string(params.input_channels) +
+                      " input channels) differs from the deploy configuration (" +
+                      std::to_string(d.image_size) + " px, " + std::to_string(d.num_classes) +
+                      " classes, " + std::to_string(d.input_channels) + " input channels)");
+  }
+}
+
+void progress(bool quiet, const std::string& what, int done, int total, Clock::time_point start) {
+  if (quiet) return;
+  const double s = ms_since(start) / 1000.0;
+  const double eta = done > 0 ? s / done * (total - done) : 0.0;
+  std::cerr << "\r" << what << " " << done << "/" << total << " (" << static_cast<int>(s)
+            << " s, eta " << static_cast<int>(eta) << " s)   " << std::flush;
+  if (done == total) std::cerr << "\n";
+}
+
+}  // namespace
+
+double engine_error(const space::ArchSpec& arch, const space::GlobalParams& params,
+                    const DeployConfig& deploy, const std::string& engine) {
+  validate(deploy);
+  const torch::Device device = to_device(deploy);
+  ThreadScope threads(deploy.threads, false);
+  torch::InferenceMode guard;
+  torch::manual_seed(0);
+  model::MnasNet net(arch, params);
+  net->eval();
+  net->to(device);
+  const auto x = random_input(1, params.input_channels, params.image_size, params.image_size, device);
+  const auto ref = net->forward(x);
+  if (engine == "eager") return 0.0;
+  torch::manual_seed(0);
+  auto run = make_model_runner(arch, params, engine, device, nullptr);
+  return relative_error(ref, run(x));
+}
+
+double engine_error(const space::LayerSpec& layer, const space::GlobalParams& params,
+                    const DeployConfig& deploy, const std::string& engine) {
+  validate(deploy);
+  const torch::Device device = to_device(deploy);
+  ThreadScope threads(deploy.threads, false);
+  torch::InferenceMode guard;
+  torch::manual_seed(0);
+  auto m = model::make_layer(layer, params);
+  m.ptr()->eval();
+  m.ptr()->to(device);
+  const auto x = random_input(1, layer.in_channels, layer.in_h, layer.in_w, device);
+  const auto ref = m.forward(x);
+  if (engine == "eager") return 0.0;
+  ScriptBuilder sb(params);
+  sb.layer(layer, *m.ptr());
+  return relative_error(ref, compile(sb.build(), engine, device)(x));
+}
+
+std::string resolve_engine(const DeployConfig& deploy) {
+  validate(deploy);
+  const torch::Device device = to_device(deploy);
+  static std::mutex mutex;
+  static std::map<std::string, double> errors;  // "device/engine" -> error
+  auto error_of = [&](const std::string& engine) {
+    std::lock_guard<std::mutex> lock(mutex);
+    const std::string key = deploy.device + "/" + engine;
+    auto it = errors.find(key);
+    if (it != errors.end()) return it->second;
+    space::GlobalParams p;
+    p.image_size = 64;
+    double e;
+    try {
+      e = engine_error(exactness_arch(), p, deploy, engine);
+    } catch (const c10::Error&) {
+      e = INFINITY;  // the engine does not run here
+    }
+    return errors[key] = e;
+  };
+  if (deploy.engine != "auto") {
+    const double e = error_of(deploy.engine);
+    if (!(e <= kExactTolerance)) {
+      throw ConfigError("engine '" + deploy.engine + "' is not exact on " + deploy.device +
+                        " (max relative difference from eager " + num(e) + " > " +
+                        num(kExactTolerance) + ")");
+    }
+    return deploy.engine;
+  }
+  const std::vector<std::string> order =
+      device.is_cpu() ? std::vector<std::string>{"onednn", "xnnpack", "eager"}
+                      : std::vector<std::string>{"eager"};
+  for (const auto& engine : order) {
+    if (error_of(engine) <= kExactTolerance) return engine;
+  }
+  return "eager";
+}
+
+Measurement measure(const space::ArchSpec& arch, const space::GlobalParams& params,
+                    const DeployConfig& deploy) {
+  return measure(arch, params, deploy, MeasureOptions{});
+}
+
+Measurement measure(const space::ArchSpec& arch, const space::GlobalParams& params,
+                    const DeployConfig& deploy, const MeasureOptions& o) {
+  validate(deploy);
+  check_params(params, deploy);
+  const std::string engine = resolve_engine(deploy);
+  const torch::Device device = to_device(deploy);
+  ThreadScope threads(deploy.threads, o.pin);
+  Measurement m;
+  torch::InferenceMode guard;
+  torch::manual_seed(0);
+  auto run = make_model_runner(arch, params, engine, device, &m.compile_ms);
+  const auto x = random_input(deploy.batch, params.input_channels, params.image_size,
+                              params.image_size, device);
+  const Timing t = time_runner(run, x, device, o.warmup, o.min_runs, o.max_runs, o.min_time_ms);
+  m.median_ms = t.median_ms;
+  m.p10_ms = t.p10_ms;
+  m.p90_ms = t.p90_ms;
+  m.runs = t.runs;
+  m.engine = engine;
+  m.device = deploy.device;
+  m.threads = deploy.threads;
+  m.batch = deploy.batch;
+  m.image_size = deploy.image_size;
+  return m;
+}
+
+std::vector<Measurement> measure_many(const std::vector<ModelToMeasure>& models,
+                                      const DeployConfig& deploy, const MeasureOptions& o,
+                                      int rounds, bool quiet) {
+  validate(deploy);
+  if (rounds < 1) throw ConfigError("rounds should be >= 1, got " + std::to_string(rounds));
+  for (const auto& m : models) check_params(m.params, deploy);
+  const std::string engine = resolve_engine(deploy);
+  const torch::Device device = to_device(deploy);
+  ThreadScope threads(deploy.threads, o.pin);
+  torch::InferenceMode guard;
+  std::vector<Runner> runners;
+  std::vector<Measurement> out(models.size());
+  const auto start = Clock::now();
+  for (size_t i = 0; i < models.size(); ++i) {
+    torch::manual_seed(0);
+    runners.push_back(make_model_runner(models[i].arch, models[i].params, engine, device,
+                                        &out[i].compile_ms));
+    progress(quiet, "compiling", static_cast<int>(i + 1), static_cast<int>(models.size()), start);
+  }
+  const auto x = random_input(deploy.batch, deploy.input_channels, deploy.image_size,
+                              deploy.image_size, device);
+  std::vector<std::vector<double>> times(models.size());
+  const int per_round_min = std::max(1, o.min_runs / rounds);
+  const int per_round_max = std::max(per_round_min, o.max_runs / rounds);
+  const auto t_start = Clock::now();
+  for (int r = 0; r < rounds; ++r) {
+    for (size_t i = 0; i < models.size(); ++i) {
+      sample_runner(runners[i], x, device, r == 0 ? o.warmup : 2, per_round_min, per_round_max,
+                    o.min_time_ms / rounds, times[i]);
+      progress(quiet, "measuring (round " + std::to_string(r + 1) + "/" + std::to_string(rounds) + ")",
+               static_cast<int>(i + 1), static_cast<int>(models.size()), t_start);
+    }
+  }
+  for (size_t i = 0; i < models.size(); ++i) {
+    const Timing t = summarize(std::move(times[i]));
+    out[i].median_ms = t.median_ms;
+    out[i].p10_ms = t.p10_ms;
+    out[i].p90_ms = t.p90_ms;
+    out[i].runs = t.runs;
+    out[i].engine = engine;
+    out[i].device = deploy.device;
+    out[i].threads = deploy.threads;
+    out[i].batch = deploy.batch;
+    out[i].image_size = deploy.image_size;
+  }
+  return out;
+}
+
+int profile_layers(db::Database& db, const std::vector<space::LayerSpec>& layers,
+                   const space::GlobalParams& params, const DeployConfig& deploy,
+                   const ProfileOptions& o) {
+  validate(deploy);
+  check_params(params, deploy);
+  const std::string engine = resolve_engine(deploy);
+  const TableId id = table_id(deploy, engine);
+  const LatencyTable have = load_table(db, id);
+  std::vector<const space::LayerSpec*> todo;
+  std::set<std::string> seen;
+  for (const auto& l : layers) {
+    const std::string key = space::layer_key(l);
+    if (!have.layers.count(key) && seen.insert(key).second) todo.push_back(&l);
+  }
+  if (todo.empty()) return 0;
+  const torch::Device device = to_device(deploy);
+  ThreadScope threads(deploy.threads, true);
+  torch::InferenceMode guard;
+  const auto start = Clock::now();
+  std::vector<std::pair<std::string, Timing>> batch;
+  const std::string what = "profiling " + to_string(id) + " layers";
+  for (size_t i = 0; i < todo.size(); ++i) {
+    const auto& l = *todo[i];
+    torch::manual_seed(0);
+    auto run = make_layer_runner(l, params, engine, device);
+    const auto x = random_input(deploy.batch, l.in_channels, l.in_h, l.in_w, device);
+    batch.emplace_back(space::layer_key(l),
+                       time_runner(run, x, device, o.warmup, o.min_runs, o.max_runs, o.min_time_ms));
+    if (static_cast<int>(batch.size()) >= o.chunk || i + 1 == todo.size()) {
+      store_layers(db, id, batch);
+      batch.clear();
+      progress(o.quiet, what, static_cast<int>(i + 1), static_cast<int>(todo.size()), start);
+    }
+  }
+  return static_cast<int>(todo.size());
+}
+
+int calibrate(db::Database& db, const std::vector<space::ArchSpec>& archs,
+              const space::GlobalParams& params, const DeployConfig& deploy, bool quiet,
+              const MeasureOptions& options) {
+  const std::string engine = resolve_engine(deploy);
+  const TableId id = table_id(deploy, engine);
+  const LatencyTable have = load_table(db, id);
+  std::set<std::string> done;
+  for (const auto& c : have.calibration) done.insert(c.arch);
+  std::vector<const space::ArchSpec*> todo;
+  for (const auto& a : archs) {
+    if (done.insert(space::arch_to_string(a)).second) todo.push_back(&a);
+  }
+  if (todo.empty()) return 0;
+  DeployConfig concrete = deploy;
+  concrete.engine = engine;
+  std::vector<ModelToMeasure> models;
+  for (const auto* a : todo) models.push_back({*a, params});
+  if (!quiet) std::cerr << "calibrating " << to_string(id) << "\n";
+  const auto ms = measure_many(models, concrete, options, kRounds, quiet);
+  std::vector<CalibrationPoint> points;
+  for (size_t i = 0; i < todo.size(); ++i) {
+    points.push_back({space::arch_to_string(*todo[i]),
+                      {ms[i].median_ms, ms[i].p10_ms, ms[i].p90_ms, ms[i].runs}});
+  }
+  store_calibration(db, id, points);
+  return static_cast<int>(todo.size());
+}
+
+Predictor ensure_predictor(db::Database& db, const space::SearchSpace& space,
+                           const DeployConfig& deploy, bool quiet) {
+  PredictorOptions o;
+  o.quiet = o.profile.quiet = quiet;
+  return ensure_predictor(db, space, deploy, o);
+}
+
+Predictor ensure_predictor(db::Database& db, const space::SearchSpace& space,
+                           const DeployConfig& deploy, const PredictorOptions& o) {
+  validate(deploy);
+  const space::GlobalParams params = space.global_params(apply_deploy({}, deploy));
+  const auto layers = space.enumerate_layers(params);
+  if (is_remote(deploy)) {
+    LatencyTable t = load_table(db, table_id(deploy, deploy.engine));
+    const auto missing = missing_layers(t, layers);
+    if (!missing.empty()) throw MissingLayerError(missing.front(), t.id);
+    return make_predictor(std::move(t), params);
+  }
+  const std::string engine = resolve_engine(deploy);
+  const TableId id = table_id(deploy, engine);
+  {
+    // Fast path: everything cached.
+    LatencyTable t = load_table(db, id);
+    if (missing_layers(t, layers).empty() &&
+        static_cast<int>(t.calibration.size()) >= o.calibration_archs) {
+      return make_predictor(std::move(t), params);
+    }
+  }
+  DeployConfig concrete = deploy;
+  concrete.engine = engine;
+  profile_layers(db, layers, params, concrete, o.profile);
+  calibrate(db, sample_archs(space, o.calibration_archs, o.calibration_seed), params, concrete,
+            o.quiet, o.measure);
+  return make_predictor(load_table(db, id), params);
+}
+
+}  // namespace mnas::latency

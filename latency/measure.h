@@ -1,0 +1,151 @@
+// Latency measurement on a fast inference path (LibTorch), behind a
+// Torch-free header so that apps and the search include it cheaply.
+//
+// A model is run the way it would be deployed: batch deploy.batch, input
+// deploy.image_size, deploy.threads intra-op threads, on deploy.device, with
+// one of three engines (latency/deploy_config.h): eager LibTorch, TorchScript
+// generated from the layers then frozen and optimised for oneDNN
+// (torch::jit::freeze + optimize_for_inference), or the same through XNNPACK
+// (torch::jit::optimizeForMobile). The TorchScript source is generated from
+// the LayerSpecs (conv2d/batch_norm/relu/... calls on registered weights
+// copied from the eager model), so all engines compute the same function.
+//
+// Measurement hygiene (why the figures repeat within a few percent on a
+// shared 2-core host): glibc malloc is told to keep large activation buffers
+// (mallopt M_MMAP_THRESHOLD / M_TRIM_THRESHOLD: without it every run mmaps and
+// page-faults fresh buffers, up to 13x slower); single-thread runs are pinned
+// to one CPU (sched_setaffinity) for their duration; warm-up runs, then timed
+// runs until both a minimum count and a minimum time are reached; median and
+// 10th/90th percentiles are reported. The thread count and CPU affinity of
+// the calling process are restored afterwards.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "db/database.h"
+#include "latency/deploy_config.h"
+#include "latency/latency_table.h"
+#include "latency/predictor.h"
+#include "space/block_args.h"
+#include "space/global_params.h"
+#include "space/layer_spec.h"
+#include "space/search_space.h"
+
+namespace mnas::latency {
+
+// Outputs must match eager within this (absolute, relative to max(1, |eager|)).
+constexpr double kExactTolerance = 1e-4;
+
+struct MeasureOptions {
+  int warmup = 10;           // untimed runs first
+  int min_runs = 30;         // at least this many timed runs
+  int max_runs = 400;        // at most this many
+  double min_time_ms = 400;  // and keep going until this much time was timed
+  bool pin = true;           // pin single-thread runs to one CPU
+};
+
+// End-to-end measurement of one model.
+struct Measurement {
+  double median_ms = 0.0;
+  double p10_ms = 0.0;
+  double p90_ms = 0.0;
+  int runs = 0;
+  std::string engine;   // the concrete engine used (never "auto")
+  std::string device;
+  int threads = 1;
+  int batch = 1;
+  int image_size = 224;
+  double compile_ms = 0.0;  // building + optimising the engine's module
+};
+
+// The concrete engine for `deploy`: itself when not "auto" (checked to be
+// available on the device), otherwise the fastest exact engine on this host
+// (onednn, then xnnpack, then eager on CPU; eager on CUDA), each checked for
+// exactness against eager on a small test network once per process. Throws
+// ConfigError for remote devices, an unavailable device (cuda without CUDA)
+// or an engine that is not exact here.
+std::string resolve_engine(const DeployConfig& deploy);
+
+// Max |engine - eager| / max(1, max |eager|) of the logits of `arch` under
+// `params` on a random input (deploy geometry, batch 1).
+double engine_error(const space::ArchSpec& arch, const space::GlobalParams& params,
+                    const DeployConfig& deploy, const std::string& engine);
+// The same for a single layer (make_layer's module vs its TorchScript).
+double engine_error(const space::LayerSpec& layer, const space::GlobalParams& params,
+                    const DeployConfig& deploy, const std::string& engine);
+
+// Measures `arch` expanded under `params` (whose image size, classes and
+// input channels should equal deploy's) end to end. Throws ConfigError on bad
+// input.
+Measurement measure(const space::ArchSpec& arch, const space::GlobalParams& params,
+                    const DeployConfig& deploy);
+Measurement measure(const space::ArchSpec& arch, const space::GlobalParams& params,
+                    const DeployConfig& deploy, const MeasureOptions& options);
+
+// Measures several models interleaved: every model is compiled first, then
+// timed in `rounds` round-robin rounds (each taking a 1/rounds share of the
+// runs and time of `options`), and each model's median is over all its runs.
+// Slow phases of a shared machine then hit every model alike instead of a
+// few of them. Results in the order of `models`.
+struct ModelToMeasure {
+  space::ArchSpec arch;
+  space::GlobalParams params;
+};
+constexpr int kRounds = 3;
+std::vector<Measurement> measure_many(const std::vector<ModelToMeasure>& models,
+                                      const DeployConfig& deploy, const MeasureOptions& options,
+                                      int rounds = kRounds, bool quiet = true);
+
+// Per-layer profiling for the lookup table.
+struct ProfileOptions {
+  int warmup = 3;
+  int min_runs = 7;
+  int max_runs = 60;
+  double min_time_ms = 25;  // per layer
+  int chunk = 40;           // layers per committed transaction
+  bool quiet = false;       // no progress display on stderr
+};
+
+// Times every layer of `layers` whose key is missing from the db table of
+// `deploy` (engine resolved) and stores it, `chunk` layers per transaction,
+// so an interrupted run resumes where it stopped. Returns how many layers it
+// measured. `params` are the GlobalParams the layers were expanded under.
+int profile_layers(db::Database& db, const std::vector<space::LayerSpec>& layers,
+                   const space::GlobalParams& params, const DeployConfig& deploy,
+                   const ProfileOptions& options = {});
+
+// Measures the architectures (end to end, interleaved with measure_many)
+// whose calibration row is missing and stores them in one transaction.
+// Returns how many it measured.
+int calibrate(db::Database& db, const std::vector<space::ArchSpec>& archs,
+              const space::GlobalParams& params, const DeployConfig& deploy, bool quiet,
+              const MeasureOptions& options = {});
+
+// Number of calibration architectures ensure_predictor measures, and the seed
+// it samples them with (validation files should use another seed).
+constexpr int kCalibrationArchs = 40;
+constexpr uint64_t kCalibrationSeed = 1;
+
+// A predictor for `deploy` whose table covers every layer of `space` under
+// the deploy geometry (profiling the missing ones into the db, with a progress
+// display on stderr unless quiet; resumable) and whose correction is fitted on
+// kCalibrationArchs architectures sampled from the space (measured when the
+// db lacks them). Everything is cached in the db: a second call only reads.
+// Remote devices are never measured: their table must be complete (imported).
+Predictor ensure_predictor(db::Database& db, const space::SearchSpace& space,
+                           const DeployConfig& deploy, bool quiet);
+
+// The same with every knob exposed (tests use tiny settings).
+struct PredictorOptions {
+  ProfileOptions profile;
+  MeasureOptions measure;
+  int calibration_archs = kCalibrationArchs;
+  uint64_t calibration_seed = kCalibrationSeed;
+  bool quiet = false;
+};
+Predictor ensure_predictor(db::Database& db, const space::SearchSpace& space,
+                           const DeployConfig& deploy, const PredictorOptions& options);
+
+}  // namespace mnas::latency

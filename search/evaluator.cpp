@@ -1,0 +1,153 @@
+#include "search/evaluator.h"
+
+#include <chrono>
+#include <set>
+
+#include "common/error.h"
+#include "space/block_codec.h"
+#include "space/counters.h"
+#include "space/layer_spec.h"
+
+namespace mnas::search {
+
+const char* to_string(TrialStatus status) {
+  switch (status) {
+    case TrialStatus::kOk: return "ok";
+    case TrialStatus::kDiverged: return "diverged";
+    case TrialStatus::kFailed: return "failed";
+    case TrialStatus::kTimeout: return "timeout";
+  }
+  return "?";
+}
+
+TrialStatus trial_status_from_string(std::string_view s) {
+  if (s == "ok") return TrialStatus::kOk;
+  if (s == "diverged") return TrialStatus::kDiverged;
+  if (s == "failed") return TrialStatus::kFailed;
+  if (s == "timeout") return TrialStatus::kTimeout;
+  throw ParseError("unknown trial status '" + std::string(s) +
+                   "' (expected ok, diverged, failed or timeout)");
+}
+
+namespace {
+
+void check_keys(const nlohmann::json& j, const char* what, const std::set<std::string>& allowed) {
+  if (!j.is_object()) throw ParseError(std::string(what) + " must be a JSON object");
+  for (const auto& [key, value] : j.items()) {
+    (void)value;
+    if (!allowed.count(key)) throw ParseError(std::string("unknown key '") + key + "' in " + what);
+  }
+}
+
+template <class T>
+T get(const nlohmann::json& j, const char* what, const char* key) {
+  if (!j.contains(key)) throw ParseError(std::string(what) + " lacks key '" + key + "'");
+  try {
+    return j.at(key).get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw ParseError(std::string(what) + " key '" + key + "' has the wrong type: " +
+                     j.at(key).dump());
+  }
+}
+
+}  // namespace
+
+nlohmann::json to_json(const TrialRequest& r) {
+  return {{"trial", r.trial}, {"arch", r.arch}, {"seed", r.seed}, {"attempt", r.attempt}};
+}
+
+TrialRequest trial_request_from_json(const nlohmann::json& j) {
+  const char* what = "trial request";
+  check_keys(j, what, {"trial", "arch", "seed", "attempt"});
+  TrialRequest r;
+  r.trial = get<int64_t>(j, what, "trial");
+  r.arch = get<std::string>(j, what, "arch");
+  r.seed = get<uint64_t>(j, what, "seed");
+  r.attempt = get<int>(j, what, "attempt");
+  return r;
+}
+
+nlohmann::json to_json(const TrialResult& r) {
+  nlohmann::json j = {{"trial", r.trial},
+                      {"status", to_string(r.status)},
+                      {"accuracy", r.accuracy},
+                      {"loss", r.loss},
+                      {"latency_ms", r.latency_ms},
+                      {"measured_latency_ms", nullptr},
+                      {"params", r.params},
+                      {"macs", r.macs},
+                      {"train_seconds", r.train_seconds},
+                      {"eval_seconds", r.eval_seconds},
+                      {"seconds", r.seconds},
+                      {"worker", r.worker},
+                      {"message", r.message}};
+  if (r.measured_latency_ms) j["measured_latency_ms"] = *r.measured_latency_ms;
+  return j;
+}
+
+TrialResult trial_result_from_json(const nlohmann::json& j) {
+  const char* what = "trial result";
+  check_keys(j, what,
+             {"trial", "status", "accuracy", "loss", "latency_ms", "measured_latency_ms", "params",
+              "macs", "train_seconds", "eval_seconds", "seconds", "worker", "message"});
+  TrialResult r;
+  r.trial = get<int64_t>(j, what, "trial");
+  r.status = trial_status_from_string(get<std::string>(j, what, "status"));
+  r.accuracy = get<double>(j, what, "accuracy");
+  r.loss = get<double>(j, what, "loss");
+  r.latency_ms = get<double>(j, what, "latency_ms");
+  if (!j.contains("measured_latency_ms")) {
+    throw ParseError("trial result lacks key 'measured_latency_ms'");
+  }
+  if (!j["measured_latency_ms"].is_null()) {
+    r.measured_latency_ms = get<double>(j, what, "measured_latency_ms");
+  }
+  r.params = get<int64_t>(j, what, "params");
+  r.macs = get<int64_t>(j, what, "macs");
+  r.train_seconds = get<double>(j, what, "train_seconds");
+  r.eval_seconds = get<double>(j, what, "eval_seconds");
+  r.seconds = get<double>(j, what, "seconds");
+  r.worker = get<std::string>(j, what, "worker");
+  r.message = get<std::string>(j, what, "message");
+  return r;
+}
+
+InProcessEvaluator::InProcessEvaluator(AccuracyFn accuracy, LatencyFn latency,
+                                       space::GlobalParams deploy, std::string worker)
+    : accuracy_(std::move(accuracy)),
+      latency_(std::move(latency)),
+      deploy_(std::move(deploy)),
+      worker_(std::move(worker)) {}
+
+void InProcessEvaluator::submit(const TrialRequest& request) { queue_.push_back(request); }
+
+TrialResult InProcessEvaluator::poll() {
+  if (queue_.empty()) throw Error("InProcessEvaluator::poll() with no trial in flight");
+  const TrialRequest req = queue_.front();
+  queue_.pop_front();
+  const auto start = std::chrono::steady_clock::now();
+  TrialResult r;
+  r.trial = req.trial;
+  r.worker = worker_;
+  try {
+    const auto arch = space::decode_arch(space::split_block_strings(req.arch));
+    const auto cost = space::model_cost(space::expand_layers(arch, deploy_));
+    r.params = cost.total.params;
+    r.macs = cost.total.macs;
+    r.latency_ms = latency_(arch);
+    const ChildOutcome out = accuracy_(arch, req.seed);
+    r.status = out.status;
+    r.accuracy = out.accuracy;
+    r.loss = out.loss;
+    r.train_seconds = out.train_seconds;
+    r.eval_seconds = out.eval_seconds;
+    r.message = out.message;
+  } catch (const std::exception& e) {
+    r.status = TrialStatus::kFailed;
+    r.message = e.what();
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+}  // namespace mnas::search

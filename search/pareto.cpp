@@ -1,0 +1,28 @@
+#include "search/pareto.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace mnas::search {
+
+std::vector<ParetoPoint> pareto_front(std::vector<ParetoPoint> points) {
+  points.erase(std::remove_if(points.begin(), points.end(),
+                              [](const ParetoPoint& p) {
+                                return !std::isfinite(p.accuracy) || !std::isfinite(p.latency_ms);
+                              }),
+               points.end());
+  // Sweep by latency ascending, accuracy descending, id ascending: a point is
+  // on the front iff its accuracy beats every faster (or equally fast) point.
+  std::sort(points.begin(), points.end(), [](const ParetoPoint& a, const ParetoPoint& b) {
+    if (a.latency_ms != b.latency_ms) return a.latency_ms < b.latency_ms;
+    if (a.accuracy != b.accuracy) return a.accuracy > b.accuracy;
+    return a.id < b.id;
+  });
+  std::vector<ParetoPoint> front;
+  for (const auto& p : points) {
+    if (front.empty() || p.accuracy > front.back().accuracy) front.push_back(p);
+  }
+  return front;
+}
+
+}  // namespace mnas::search

@@ -1,0 +1,442 @@
+#include "search/ppo_controller.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <set>
+#include <sstream>
+
+#include "common/error.h"
+
+namespace mnas::search {
+
+// ---- config ----------------------------------------------------------------
+
+void validate(const PpoConfig& c) {
+  auto bad = [](const std::string& field, const std::string& expect, double v) {
+    throw ConfigError("strategy.ppo." + field + " must be " + expect + ", got " +
+                      std::to_string(v));
+  };
+  if (c.lstm_hidden < 1) bad("lstm_hidden", ">= 1", c.lstm_hidden);
+  if (c.embedding_size < 1) bad("embedding_size", ">= 1", c.embedding_size);
+  if (!(c.init_range > 0)) bad("init_range", "> 0", c.init_range);
+  if (!(c.learning_rate > 0)) bad("learning_rate", "> 0", c.learning_rate);
+  if (!(c.entropy_weight >= 0)) bad("entropy_weight", ">= 0", c.entropy_weight);
+  if (!(c.baseline_decay >= 0 && c.baseline_decay < 1)) {
+    bad("baseline_decay", "in [0, 1)", c.baseline_decay);
+  }
+  if (!(c.clip_epsilon > 0)) bad("clip_epsilon", "> 0", c.clip_epsilon);
+  if (c.batch_size < 1) bad("batch_size", ">= 1", c.batch_size);
+  if (c.minibatch_size < 1 || c.minibatch_size > c.batch_size) {
+    bad("minibatch_size", "in 1..batch_size", c.minibatch_size);
+  }
+  if (c.epochs < 1) bad("epochs", ">= 1", c.epochs);
+  if (c.device != "cpu" && c.device != "auto" && c.device.rfind("cuda", 0) != 0) {
+    throw ConfigError("strategy.ppo.device must be cpu, cuda, cuda:N or auto, got '" + c.device +
+                      "'");
+  }
+}
+
+nlohmann::json to_json(const PpoConfig& c) {
+  return {{"lstm_hidden", c.lstm_hidden},
+          {"embedding_size", c.embedding_size},
+          {"init_range", c.init_range},
+          {"learning_rate", c.learning_rate},
+          {"entropy_weight", c.entropy_weight},
+          {"baseline_decay", c.baseline_decay},
+          {"clip_epsilon", c.clip_epsilon},
+          {"batch_size", c.batch_size},
+          {"minibatch_size", c.minibatch_size},
+          {"epochs", c.epochs},
+          {"device", c.device}};
+}
+
+PpoConfig ppo_config_from_json(const nlohmann::json& j) {
+  if (!j.is_object()) throw ConfigError("strategy.ppo must be a JSON object");
+  PpoConfig c;
+  const std::map<std::string, int*> ints = {{"lstm_hidden", &c.lstm_hidden},
+                                            {"embedding_size", &c.embedding_size},
+                                            {"batch_size", &c.batch_size},
+                                            {"minibatch_size", &c.minibatch_size},
+                                            {"epochs", &c.epochs}};
+  const std::map<std::string, double*> doubles = {{"init_range", &c.init_range},
+                                                  {"learning_rate", &c.learning_rate},
+                                                  {"entropy_weight", &c.entropy_weight},
+                                                  {"baseline_decay", &c.baseline_decay},
+                                                  {"clip_epsilon", &c.clip_epsilon}};
+  for (const auto& [key, value] : j.items()) {
+    if (auto it = ints.find(key); it != ints.end()) {
+      if (!value.is_number_integer()) {
+        throw ConfigError("strategy.ppo." + key + " must be an integer, got " + value.dump());
+      }
+      *it->second = value.get<int>();
+    } else if (auto it2 = doubles.find(key); it2 != doubles.end()) {
+      if (!value.is_number()) {
+        throw ConfigError("strategy.ppo." + key + " must be a number, got " + value.dump());
+      }
+      *it2->second = value.get<double>();
+    } else if (key == "device") {
+      if (!value.is_string()) throw ConfigError("strategy.ppo.device must be a string");
+      c.device = value.get<std::string>();
+    } else {
+      throw ConfigError("unknown key 'strategy.ppo." + key +
+                        "' (expected lstm_hidden, embedding_size, init_range, learning_rate, "
+                        "entropy_weight, baseline_decay, clip_epsilon, batch_size, "
+                        "minibatch_size, epochs, device)");
+    }
+  }
+  validate(c);
+  return c;
+}
+
+void set_torch_threads(int n) {
+  if (n < 1) throw ConfigError("--threads must be >= 1, got " + std::to_string(n));
+  torch::set_num_threads(n);
+}
+
+// ---- the LSTM --------------------------------------------------------------
+
+namespace {
+
+struct ControllerNetImpl : torch::nn::Module {
+  ControllerNetImpl(const std::vector<int>& sizes, int hidden, int embedding)
+      : cell(register_module("lstm", torch::nn::LSTMCell(torch::nn::LSTMCellOptions(embedding, hidden)))),
+        start(register_parameter("start", torch::zeros({1, embedding}))) {
+    for (int n : sizes) {
+      heads->push_back(torch::nn::Linear(hidden, n));
+      embeddings->push_back(torch::nn::Embedding(n, embedding));
+    }
+    register_module("heads", heads);
+    register_module("embeddings", embeddings);
+  }
+
+  // Logits of decision `i` and the next state, from input x [B, E].
+  std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> step(size_t i, const torch::Tensor& x,
+                                                                const torch::Tensor& h,
+                                                                const torch::Tensor& c) {
+    auto [h2, c2] = h.defined() ? cell->forward(x, std::make_tuple(h, c)) : cell->forward(x);
+    auto logits = heads[i]->as<torch::nn::Linear>()->forward(h2);
+    return {logits, h2, c2};
+  }
+
+  torch::Tensor embed(size_t i, const torch::Tensor& actions) {
+    return embeddings[i]->as<torch::nn::Embedding>()->forward(actions);
+  }
+
+  // Teacher-forced pass over actions [B, D]: summed log-probabilities [B] and
+  // summed entropies [B].
+  std::pair<torch::Tensor, torch::Tensor> evaluate(const torch::Tensor& actions) {
+    const int64_t batch = actions.size(0);
+    torch::Tensor x = start.expand({batch, start.size(1)});
+    torch::Tensor h, c;
+    torch::Tensor logp = torch::zeros({batch}, actions.options().dtype(torch::kFloat));
+    torch::Tensor ent = torch::zeros({batch}, actions.options().dtype(torch::kFloat));
+    for (size_t i = 0; i < heads->size(); ++i) {
+      auto [logits, h2, c2] = step(i, x, h, c);
+      h = h2;
+      c = c2;
+      auto lp = torch::log_softmax(logits, 1);
+      auto a = actions.select(1, static_cast<int64_t>(i));
+      logp = logp + lp.gather(1, a.unsqueeze(1)).squeeze(1);
+      ent = ent - (lp.exp() * lp).sum(1);
+      x = embed(i, a);
+    }
+    return {logp, ent};
+  }
+
+  torch::nn::LSTMCell cell;
+  torch::Tensor start;
+  torch::nn::ModuleList heads;
+  torch::nn::ModuleList embeddings;
+};
+TORCH_MODULE(ControllerNet);
+
+torch::Device choose_device(const std::string& name) {
+  if (name == "auto") return torch::cuda::is_available() ? torch::Device("cuda") : torch::kCPU;
+  if (name.rfind("cuda", 0) == 0 && !torch::cuda::is_available()) {
+    throw ConfigError("strategy.ppo.device is '" + name + "' but CUDA is not available");
+  }
+  return torch::Device(name);
+}
+
+struct Pending {
+  std::vector<int> decisions;
+  double old_logp = 0;
+};
+
+struct Sample {
+  std::vector<int> decisions;
+  double old_logp = 0;
+  double advantage = 0;
+};
+
+}  // namespace
+
+struct PpoController::Impl {
+  std::vector<int> sizes;
+  PpoConfig config;
+  torch::Device device;
+  ControllerNet net;
+  std::unique_ptr<torch::optim::Adam> optimizer;
+  std::mt19937_64 rng;
+  std::map<int64_t, Pending> pending;  // proposed, reward not yet observed
+  std::vector<Sample> buffer;          // observed, not yet used for an update
+  bool has_baseline = false;
+  double baseline = 0;
+  int64_t updates = 0;
+  nlohmann::json last_update;
+
+  Impl(std::vector<int> s, PpoConfig c, uint64_t seed)
+      : sizes(std::move(s)),
+        config(std::move(c)),
+        device(choose_device(config.device)),
+        net(sizes, config.lstm_hidden, config.embedding_size),
+        rng(seed) {
+    // U(-r, r) from our own RNG (bit-identical on every device and build).
+    torch::NoGradGuard no_grad;
+    std::uniform_real_distribution<float> u(static_cast<float>(-config.init_range),
+                                            static_cast<float>(config.init_range));
+    for (auto& p : net->parameters()) {
+      std::vector<float> v(static_cast<size_t>(p.numel()));
+      for (auto& x : v) x = u(rng);
+      p.copy_(torch::from_blob(v.data(), p.sizes(), torch::kFloat).clone());
+    }
+    net->to(device);
+    optimizer = std::make_unique<torch::optim::Adam>(
+        net->parameters(), torch::optim::AdamOptions(config.learning_rate));
+  }
+
+  // Walks the LSTM choosing each decision with `choose(probs)`; returns the
+  // decisions, their summed log-probability and the summed entropy.
+  template <class Choose>
+  std::tuple<std::vector<int>, double, double> walk(Choose&& choose,
+                                                    std::vector<std::vector<double>>* probs_out) {
+    torch::NoGradGuard no_grad;
+    net->eval();
+    torch::Tensor x = net->start;
+    torch::Tensor h, c;
+    std::vector<int> decisions;
+    double logp = 0, entropy = 0;
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      auto [logits, h2, c2] = net->step(i, x, h, c);
+      h = h2;
+      c = c2;
+      auto lp = torch::log_softmax(logits.to(torch::kCPU).to(torch::kDouble), 1).squeeze(0);
+      std::vector<double> lpv(lp.data_ptr<double>(), lp.data_ptr<double>() + lp.numel());
+      std::vector<double> p(lpv.size());
+      for (size_t k = 0; k < p.size(); ++k) {
+        p[k] = std::exp(lpv[k]);
+        entropy -= p[k] * lpv[k];
+      }
+      const int a = choose(p);
+      decisions.push_back(a);
+      logp += lpv[static_cast<size_t>(a)];
+      if (probs_out) probs_out->push_back(p);
+      x = net->embed(i, torch::tensor({static_cast<int64_t>(a)}, torch::kLong).to(device));
+    }
+    return {decisions, logp, entropy};
+  }
+
+  void update() {
+    net->train();
+    const auto n = static_cast<int64_t>(buffer.size());
+    std::vector<int64_t> flat;
+    std::vector<float> old_logp, adv;
+    for (const auto& s : buffer) {
+      flat.insert(flat.end(), s.decisions.begin(), s.decisions.end());
+      old_logp.push_back(static_cast<float>(s.old_logp));
+      adv.push_back(static_cast<float>(s.advantage));
+    }
+    const auto actions_all =
+        torch::from_blob(flat.data(), {n, static_cast<int64_t>(sizes.size())}, torch::kLong)
+            .clone()
+            .to(device);
+    const auto old_all = torch::from_blob(old_logp.data(), {n}, torch::kFloat).clone().to(device);
+    const auto adv_all = torch::from_blob(adv.data(), {n}, torch::kFloat).clone().to(device);
+    double loss_sum = 0, ent_sum = 0, clipped = 0;
+    int steps = 0;
+    std::vector<int64_t> order(static_cast<size_t>(n));
+    std::iota(order.begin(), order.end(), 0);
+    for (int epoch = 0; epoch < config.epochs; ++epoch) {
+      std::shuffle(order.begin(), order.end(), rng);
+      for (int64_t b = 0; b < n; b += config.minibatch_size) {
+        const int64_t e = std::min(n, b + config.minibatch_size);
+        std::vector<int64_t> ids(order.begin() + b, order.begin() + e);
+        const auto idx = torch::from_blob(ids.data(), {e - b}, torch::kLong).clone().to(device);
+        const auto actions = actions_all.index_select(0, idx);
+        const auto old = old_all.index_select(0, idx);
+        const auto a = adv_all.index_select(0, idx);
+        auto [logp, ent] = net->evaluate(actions);
+        const auto ratio = torch::exp(logp - old);
+        const auto surr1 = ratio * a;
+        const auto surr2 =
+            torch::clamp(ratio, 1.0 - config.clip_epsilon, 1.0 + config.clip_epsilon) * a;
+        const auto loss =
+            -torch::min(surr1, surr2).mean() - config.entropy_weight * ent.mean();
+        optimizer->zero_grad();
+        loss.backward();
+        optimizer->step();
+        loss_sum += loss.item<double>();
+        ent_sum += ent.mean().item<double>();
+        clipped += (torch::abs(ratio - 1.0) > config.clip_epsilon)
+                       .to(torch::kFloat)
+                       .mean()
+                       .item<double>();
+        ++steps;
+      }
+    }
+    double reward_mean = 0;
+    for (const auto& s : buffer) reward_mean += s.advantage;
+    ++updates;
+    last_update = {{"update", updates},
+                   {"samples", n},
+                   {"loss", loss_sum / steps},
+                   {"entropy", ent_sum / steps},
+                   {"clip_fraction", clipped / steps},
+                   {"baseline", baseline},
+                   {"mean_advantage", reward_mean / static_cast<double>(n)}};
+    buffer.clear();
+  }
+};
+
+PpoController::PpoController(std::vector<int> choice_sizes, PpoConfig config, uint64_t seed) {
+  if (choice_sizes.empty()) throw ConfigError("search space has no decisions");
+  validate(config);
+  impl_ = std::make_unique<Impl>(std::move(choice_sizes), std::move(config), seed);
+}
+
+PpoController::~PpoController() = default;
+
+Proposal PpoController::propose(int64_t trial) {
+  auto& rng = impl_->rng;
+  auto [decisions, logp, entropy] = impl_->walk(
+      [&rng](const std::vector<double>& p) {
+        const double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+        double acc = 0;
+        for (size_t k = 0; k < p.size(); ++k) {
+          acc += p[k];
+          if (u < acc) return static_cast<int>(k);
+        }
+        return static_cast<int>(p.size()) - 1;
+      },
+      nullptr);
+  impl_->pending[trial] = {decisions, logp};
+  return {decisions, entropy};
+}
+
+bool PpoController::observe(int64_t trial, const std::vector<int>& decisions, double reward) {
+  check_decisions(decisions, impl_->sizes);
+  auto it = impl_->pending.find(trial);
+  if (it == impl_->pending.end() || it->second.decisions != decisions) {
+    throw Error("PPO controller: trial " + std::to_string(trial) +
+                " was not proposed by this controller (or with other decisions)");
+  }
+  const double old_logp = it->second.old_logp;
+  impl_->pending.erase(it);
+  if (!impl_->has_baseline) {
+    impl_->baseline = reward;
+    impl_->has_baseline = true;
+  }
+  impl_->buffer.push_back({decisions, old_logp, reward - impl_->baseline});
+  const double d = impl_->config.baseline_decay;
+  impl_->baseline = d * impl_->baseline + (1 - d) * reward;
+  if (static_cast<int>(impl_->buffer.size()) >= impl_->config.batch_size) {
+    impl_->update();
+    return true;
+  }
+  return false;
+}
+
+nlohmann::json PpoController::state() const {
+  nlohmann::json pending = nlohmann::json::array();
+  for (const auto& [trial, p] : impl_->pending) {
+    pending.push_back({{"trial", trial}, {"decisions", p.decisions}, {"old_logp", p.old_logp}});
+  }
+  nlohmann::json buffer = nlohmann::json::array();
+  for (const auto& s : impl_->buffer) {
+    buffer.push_back(
+        {{"decisions", s.decisions}, {"old_logp", s.old_logp}, {"advantage", s.advantage}});
+  }
+  return {{"strategy", "ppo"},
+          {"rng", rng_to_string(impl_->rng)},
+          {"has_baseline", impl_->has_baseline},
+          {"baseline", impl_->baseline},
+          {"updates", impl_->updates},
+          {"last_update", impl_->last_update},
+          {"pending", pending},
+          {"buffer", buffer}};
+}
+
+std::string PpoController::weights() const {
+  torch::serialize::OutputArchive root, net, opt;
+  impl_->net->save(net);
+  impl_->optimizer->save(opt);
+  root.write("controller", net);
+  root.write("optimizer", opt);
+  std::ostringstream os;
+  root.save_to(os);
+  return os.str();
+}
+
+void PpoController::restore(const nlohmann::json& state, const std::string& weights) {
+  try {
+    if (state.at("strategy") != "ppo") throw ConfigError("checkpoint is not a PPO controller's");
+    if (!weights.empty()) {
+      std::istringstream is(weights);
+      torch::serialize::InputArchive root, net, opt;
+      root.load_from(is, impl_->device);
+      root.read("controller", net);
+      root.read("optimizer", opt);
+      impl_->net->load(net);
+      impl_->optimizer->load(opt);
+    }
+    impl_->rng = rng_from_string(state.at("rng").get<std::string>());
+    impl_->has_baseline = state.at("has_baseline").get<bool>();
+    impl_->baseline = state.at("baseline").get<double>();
+    impl_->updates = state.at("updates").get<int64_t>();
+    impl_->last_update = state.at("last_update");
+    impl_->pending.clear();
+    for (const auto& p : state.at("pending")) {
+      Pending pend{p.at("decisions").get<std::vector<int>>(), p.at("old_logp").get<double>()};
+      check_decisions(pend.decisions, impl_->sizes);
+      impl_->pending[p.at("trial").get<int64_t>()] = pend;
+    }
+    impl_->buffer.clear();
+    for (const auto& s : state.at("buffer")) {
+      Sample sample{s.at("decisions").get<std::vector<int>>(), s.at("old_logp").get<double>(),
+                    s.at("advantage").get<double>()};
+      check_decisions(sample.decisions, impl_->sizes);
+      impl_->buffer.push_back(sample);
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError(std::string("malformed PPO checkpoint: ") + e.what());
+  } catch (const c10::Error& e) {
+    throw ConfigError(std::string("PPO checkpoint does not fit this controller: ") +
+                      e.what_without_backtrace());
+  }
+}
+
+nlohmann::json PpoController::last_update() const { return impl_->last_update; }
+
+std::vector<std::vector<double>> PpoController::greedy_probabilities() const {
+  std::vector<std::vector<double>> probs;
+  impl_->walk(
+      [](const std::vector<double>& p) {
+        return static_cast<int>(std::max_element(p.begin(), p.end()) - p.begin());
+      },
+      &probs);
+  return probs;
+}
+
+std::vector<int> PpoController::greedy_decisions() const {
+  return std::get<0>(impl_->walk(
+      [](const std::vector<double>& p) {
+        return static_cast<int>(std::max_element(p.begin(), p.end()) - p.begin());
+      },
+      nullptr));
+}
+
+}  // namespace mnas::search

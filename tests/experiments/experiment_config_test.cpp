@@ -1,0 +1,115 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "../space/expect_throw_msg.h"
+#include "common/error.h"
+#include "experiments/experiment_config.h"
+
+namespace mnas::experiments {
+namespace {
+
+TEST(ExperimentConfigTest, DefaultsAreThePapers) {
+  const ExperimentConfig c;
+  EXPECT_EQ(c.reward.target_ms, 75);
+  EXPECT_EQ(c.reward.alpha, -0.07);
+  EXPECT_EQ(c.reward.beta, -0.07);
+  EXPECT_EQ(c.strategy.name, "ppo");
+  EXPECT_EQ(c.strategy.ppo.lstm_hidden, 100);
+  EXPECT_EQ(c.strategy.ppo.learning_rate, 0.00035);
+  EXPECT_EQ(c.strategy.ppo.entropy_weight, 1e-5);
+  EXPECT_EQ(c.strategy.ppo.baseline_decay, 0.95);
+  EXPECT_EQ(c.strategy.ppo.init_range, 0.1);
+  EXPECT_EQ(c.space.decisions().size(), 42u);
+  // Canonical JSON round-trips.
+  EXPECT_EQ(to_json(experiment_from_json(to_json(c))), to_json(c));
+}
+
+TEST(ExperimentConfigTest, StrictKeysNamed) {
+  EXPECT_THROW_MSG(experiment_from_json({{"budgett", 3}}), ConfigError, "'budgett'");
+  EXPECT_THROW_MSG(experiment_from_json({{"strategy", {{"nme", "ppo"}}}}), ConfigError,
+                   "strategy.nme");
+  EXPECT_THROW_MSG(experiment_from_json({{"strategy", {{"ppo", {{"lr", 1}}}}}}), ConfigError,
+                   "strategy.ppo.lr");
+  EXPECT_THROW_MSG(experiment_from_json({{"reward", {{"alpha", -1}}}}), ConfigError, "custom");
+  EXPECT_THROW_MSG(experiment_from_json({{"strategy", {{"name", "bayes"}}}}), ConfigError,
+                   "unknown strategy 'bayes'");
+  EXPECT_THROW_MSG(experiment_from_json({{"objective", "imagenet"}}), ConfigError, "imagenet");
+  EXPECT_THROW_MSG(experiment_from_json({{"budget", 0}}), ConfigError, "budget");
+  EXPECT_THROW_MSG(experiment_from_json({{"seed", -1}}), ConfigError, "seed");
+  // proxy and deploy are opaque here (validated by their libraries).
+  EXPECT_EQ(experiment_from_json({{"proxy", {{"epochs", 2}}}}).proxy["epochs"], 2);
+}
+
+TEST(ExperimentConfigTest, FilesResolveTheSpaceNextToThem) {
+  const auto dir = std::filesystem::temp_directory_path() / "mnas_experiment_config_test";
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream(dir / "space.json") << R"({"skeleton": [{"filters": 16, "repeats": 1, "stride": 1},
+      {"filters": 24, "repeats": 2, "stride": 2}]})";
+    std::ofstream(dir / "exp.json") << R"({"space": "space.json", "budget": 7,
+      "strategy": {"name": "evolution", "evolution": {"population_size": 4, "sample_size": 2}}})";
+    std::ofstream(dir / "bad.json") << R"({"budget": 7,})";
+  }
+  const auto c = experiment_from_file((dir / "exp.json").string());
+  EXPECT_EQ(c.space.decisions().size(), 12u);
+  EXPECT_EQ(c.budget, 7);
+  EXPECT_EQ(c.strategy.evolution.population_size, 4);
+  EXPECT_THROW_MSG(experiment_from_file((dir / "bad.json").string()), ConfigError, "bad.json");
+  EXPECT_THROW_MSG(experiment_from_file((dir / "none.json").string()), ConfigError, "none.json");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ExperimentConfigTest, FlagsOverrideAndAreChecked) {
+  ConfigOverrides o;
+  EXPECT_FALSE(o.any());
+  o.target_latency = "0.08s";
+  o.budget = 12;
+  o.strategy = "random";
+  o.reward = "hard";
+  const auto c = build_config(o);
+  EXPECT_TRUE(o.any());
+  EXPECT_EQ(c.reward.target_ms, 80);
+  EXPECT_EQ(c.reward.beta, -1);
+  EXPECT_EQ(c.budget, 12);
+  EXPECT_EQ(c.strategy.name, "random");
+
+  ConfigOverrides custom;
+  custom.alpha = -0.1;
+  EXPECT_EQ(build_config(custom).reward.kind, search::RewardKind::kCustom);
+  EXPECT_EQ(build_config(custom).reward.beta, -0.07);
+
+  auto bad = [](auto set) {
+    ConfigOverrides b;
+    set(b);
+    return b;
+  };
+  EXPECT_THROW_MSG(build_config(bad([](auto& b) { b.target_latency = "75"; })), ConfigError,
+                   "unit is missing");
+  EXPECT_THROW_MSG(build_config(bad([](auto& b) { b.target_latency = "-1ms"; })), ConfigError,
+                   "> 0");
+  EXPECT_THROW_MSG(build_config(bad([](auto& b) { b.strategy = "grid"; })), ConfigError, "grid");
+  EXPECT_THROW_MSG(build_config(bad([](auto& b) { b.reward = "custom"; })), ConfigError,
+                   "--reward");
+  EXPECT_THROW_MSG(build_config(bad([](auto& b) { b.beta = 0.5; })), ConfigError, "beta");
+}
+
+TEST(ExperimentConfigTest, FirstDifferenceNamesThePath) {
+  const nlohmann::json a = {{"reward", {{"target_ms", 75}}}, {"list", {1, 2, 3}}, {"x", 1}};
+  EXPECT_EQ(first_difference(a, a), "");
+  auto b = a;
+  b["reward"]["target_ms"] = 80;
+  EXPECT_EQ(first_difference(a, b), "reward.target_ms");
+  b = a;
+  b["list"][2] = 4;
+  EXPECT_EQ(first_difference(a, b), "list[2]");
+  b = a;
+  b["x"] = 1.0;  // same number
+  EXPECT_EQ(first_difference(a, b), "");
+  b["y"] = 0;
+  EXPECT_EQ(first_difference(a, b), "y");
+}
+
+}  // namespace
+}  // namespace mnas::experiments

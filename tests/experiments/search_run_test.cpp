@@ -1,0 +1,260 @@
+// The search loop end to end on the synthetic objective, in process and
+// through the mnas_search binary, including kill -9 and --resume.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "../space/expect_throw_msg.h"
+#include "common/error.h"
+#include "db/experiment_store.h"
+#include "experiments/report.h"
+#include "experiments/search_run.h"
+
+extern char** environ;
+
+namespace mnas::experiments {
+namespace {
+
+namespace fs = std::filesystem;
+
+class SearchRunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("mnas_search_run_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  fs::path dir_;
+};
+
+std::vector<db::TrialRecord> trials_of(const std::string& path) {
+  db::Database database(path, db::Database::Mode::kReadOnly);
+  db::ExperimentStore store(database);
+  return store.trials(store.experiments().at(0).id);
+}
+
+RunOptions quiet(const std::string& db) {
+  RunOptions r;
+  r.db_path = db;
+  r.quiet = true;
+  return r;
+}
+
+TEST_F(SearchRunTest, RunsTheBudgetAndRecordsEveryTrial) {
+  ConfigOverrides o;
+  o.strategy = "evolution";
+  o.budget = 30;
+  o.objective = "synthetic";
+  std::ostringstream out;
+  const auto result = run_search(o, quiet(path("a.db")), out);
+  EXPECT_EQ(result.trials_run, 30);
+  const auto trials = trials_of(path("a.db"));
+  ASSERT_EQ(trials.size(), 30u);
+  for (size_t i = 0; i < trials.size(); ++i) {
+    const auto& t = trials[i];
+    EXPECT_EQ(t.index, static_cast<int64_t>(i));
+    EXPECT_EQ(t.status, "done");
+    EXPECT_EQ(t.attempts, 1);
+    EXPECT_EQ(static_cast<uint64_t>(t.seed), trial_seed(1, t.index));
+    ASSERT_TRUE(t.reward && t.accuracy && t.latency_ms && t.macs);
+    EXPECT_GT(*t.accuracy, 0.5);
+    EXPECT_NEAR(*t.reward, search::reward(*t.accuracy, *t.latency_ms, search::RewardConfig{}),
+                1e-12);
+  }
+  // The summary lists block strings and the mnas_train config.
+  EXPECT_NE(out.str().find("block strings"), std::string::npos);
+  EXPECT_NE(out.str().find("\"global_params\""), std::string::npos);
+
+  // Same db again without --resume: refused, nothing changed.
+  EXPECT_THROW_MSG(run_search(o, quiet(path("a.db")), out), ConfigError, "already holds",
+                   "--resume");
+  // --resume with a contradicting flag: refused, naming the key.
+  auto r = quiet(path("a.db"));
+  r.resume = true;
+  ConfigOverrides more;
+  more.budget = 40;
+  EXPECT_THROW_MSG(run_search(more, r, out), ConfigError, "'budget'");
+  ConfigOverrides target;
+  target.target_latency = "80ms";
+  EXPECT_THROW_MSG(run_search(target, r, out), ConfigError, "reward.target_ms");
+  EXPECT_EQ(trials_of(path("a.db")).size(), 30u);
+  // Agreeing flags and a finished experiment: nothing to run.
+  ConfigOverrides same;
+  same.budget = 30;
+  EXPECT_EQ(run_search(same, r, out).trials_run, 0);
+  // Nothing to resume.
+  auto missing = quiet(path("none.db"));
+  missing.resume = true;
+  EXPECT_THROW_MSG(run_search({}, missing, out), ConfigError, "none.db");
+  EXPECT_FALSE(fs::exists(path("none.db")));
+}
+
+TEST_F(SearchRunTest, SameSeedSameSearch) {
+  for (const char* strategy : {"random", "ppo"}) {
+    ConfigOverrides o;
+    o.strategy = strategy;
+    o.budget = 25;
+    o.objective = "synthetic";
+    std::ostringstream out;
+    const std::string a = path(std::string(strategy) + "1.db"), b = path(std::string(strategy) + "2.db");
+    run_search(o, quiet(a), out);
+    run_search(o, quiet(b), out);
+    const auto ta = trials_of(a), tb = trials_of(b);
+    ASSERT_EQ(ta.size(), tb.size());
+    std::set<std::string> distinct;
+    for (size_t i = 0; i < ta.size(); ++i) {
+      EXPECT_EQ(ta[i].arch, tb[i].arch);
+      EXPECT_EQ(*ta[i].reward, *tb[i].reward);
+      distinct.insert(ta[i].arch);
+    }
+    EXPECT_GT(distinct.size(), 20u) << strategy;
+  }
+}
+
+// ---- through the binary ------------------------------------------------------
+
+const std::string kBinary = std::string(MNAS_BINARY_DIR) + "/apps/mnas_search";
+
+struct Output {
+  int rc = -1;
+  std::string out, err;
+};
+
+Output run_binary(const std::string& args, const fs::path& dir) {
+  const std::string out = (dir / "stdout.txt").string(), err = (dir / "stderr.txt").string();
+  const int status = std::system((kBinary + " " + args + " >" + out + " 2>" + err).c_str());
+  Output o;
+  o.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream a(out), b(err);
+  std::stringstream sa, sb;
+  sa << a.rdbuf();
+  sb << b.rdbuf();
+  o.out = sa.str();
+  o.err = sb.str();
+  return o;
+}
+
+pid_t spawn(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(kBinary.c_str()));
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, kBinary.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  EXPECT_EQ(rc, 0);
+  return pid;
+}
+
+int64_t finished_in(const std::string& db) {
+  try {
+    db::Database database(db, db::Database::Mode::kReadOnly);
+    db::ExperimentStore store(database);
+    const auto e = store.experiments();
+    return e.empty() ? 0 : store.count_finished(e.front().id);
+  } catch (const std::exception&) {
+    return 0;  // not created yet
+  }
+}
+
+// Spawns mnas_search with `args`, waits until `at` trials are finished, kills
+// it with SIGKILL. Returns false when the process ended first.
+bool kill_at(const std::vector<std::string>& args, const std::string& db, int64_t at) {
+  const pid_t pid = spawn(args);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (finished_in(db) < at && std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
+TEST_F(SearchRunTest, KillNineThenResumeEqualsAnUninterruptedSearch) {
+  const std::string config = path("exp.json");
+  std::ofstream(config) << R"({"objective": "synthetic", "budget": 40, "seed": 11,
+    "strategy": {"name": "ppo", "ppo": {"batch_size": 5, "minibatch_size": 5, "epochs": 1}}})";
+  const std::string ref = path("ref.db"), db = path("killed.db");
+  const auto r = run_binary("--config " + config + " --db " + ref + " --quiet", dir_);
+  ASSERT_EQ(r.rc, 0) << r.err;
+
+  // Killed twice mid-run (a trial sleeps 20 ms, so the kill lands mid-trial
+  // or between the writes of a step), resumed to the end.
+  ASSERT_TRUE(kill_at({"--config", config, "--db", db, "--delay-ms", "20", "--quiet"}, db, 8));
+  const int64_t after_first = finished_in(db);
+  EXPECT_LT(after_first, 40);
+  ASSERT_TRUE(kill_at({"--resume", "--db", db, "--delay-ms", "20", "--quiet"}, db, 23));
+  const auto done = run_binary("--resume --db " + db, dir_);
+  ASSERT_EQ(done.rc, 0) << done.err;
+  EXPECT_NE(done.out.find("resuming experiment 1"), std::string::npos);
+
+  const auto a = trials_of(ref), b = trials_of(db);
+  ASSERT_EQ(a.size(), 40u);
+  ASSERT_EQ(b.size(), 40u);  // no trial lost, none added
+  int reruns = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(b[i].index, static_cast<int64_t>(i));
+    EXPECT_EQ(b[i].status, "done");
+    EXPECT_EQ(b[i].arch, a[i].arch) << "trial " << i;
+    EXPECT_EQ(b[i].decisions, a[i].decisions) << "trial " << i;
+    EXPECT_EQ(b[i].seed, a[i].seed);
+    EXPECT_EQ(*b[i].reward, *a[i].reward) << "trial " << i;
+    reruns += b[i].attempts - 1;
+  }
+  EXPECT_LE(reruns, 2);  // at most the trial running at each kill
+  db::Database database(db, db::Database::Mode::kReadOnly);
+  db::ExperimentStore store(database);
+  EXPECT_EQ(store.experiments().at(0).status, "done");
+  EXPECT_EQ(store.update_log(1).size(), 8u);  // 40 results / batches of 5
+}
+
+TEST_F(SearchRunTest, BadInputIsRejectedWithExitCode2AndNothingOnStdout) {
+  const std::string db = path("x.db");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--target-latency 75", "unit is missing"}, {"--target-latency 75min", "unknown unit"},
+      {"--target-latency 0ms", "> 0"},            {"--strategy grid", "'grid'"},
+      {"--reward medium", "medium"},              {"--budget 0", "budget"},
+      {"--bogus", "bogus"}};
+  for (const auto& [args, message] : cases) {
+    const auto r = run_binary(args + " --db " + db, dir_);
+    EXPECT_EQ(r.rc, 2) << args;
+    EXPECT_EQ(r.out, "") << args;
+    EXPECT_NE(r.err.find("mnas_search:"), std::string::npos) << args;
+    EXPECT_NE(r.err.find(message), std::string::npos) << args << ": " << r.err;
+    EXPECT_FALSE(fs::exists(db)) << args;
+  }
+  ASSERT_EQ(run_binary("--objective synthetic --budget 3 --strategy random --quiet --db " + db, dir_).rc, 0);
+  const auto again = run_binary("--objective synthetic --budget 3 --db " + db, dir_);
+  EXPECT_EQ(again.rc, 2);
+  EXPECT_EQ(again.out, "");
+  EXPECT_NE(again.err.find("already holds experiment 1"), std::string::npos) << again.err;
+  const auto contra = run_binary("--resume --strategy ppo --db " + db, dir_);
+  EXPECT_EQ(contra.rc, 2);
+  EXPECT_NE(contra.err.find("strategy.name"), std::string::npos) << contra.err;
+  EXPECT_EQ(trials_of(db).size(), 3u);
+}
+
+}  // namespace
+}  // namespace mnas::experiments

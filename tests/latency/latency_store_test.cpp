@@ -1,0 +1,95 @@
+#include "db/latency_store.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+#include "common/error.h"
+#include "latency/table_store.h"
+#include "space/expect_throw_msg.h"
+
+namespace mnas {
+namespace {
+
+std::string fresh_db(const char* name) {
+  const std::string path = ::testing::TempDir() + "/" + name;
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
+  return path;
+}
+
+TEST(LatencyStore, WritesAndReadsTables) {
+  const std::string path = fresh_db("latency_store_rw.db");
+  {
+    db::Database db(path);
+    db::LatencyStore store(db);
+    EXPECT_EQ(db.schema_version("latency"), 1);
+    const db::LatencyTableKey key{"cpu", "onednn", 1, 224, 1};
+    store.put_layers(key, {{"stem:k3:s22:224x224x3:o32", 0.3, 0.29, 0.31, 20, "measured"},
+                           {"classifier:7x7x1280:o1000", 0.1, 0.1, 0.1, 20, "measured"}});
+    store.put_layers(key, {{"stem:k3:s22:224x224x3:o32", 0.4, 0.39, 0.41, 10, "measured"}});
+    store.put_calibration(key, {{"r1_k3_s11_e1_i32_o16", 5.0, 4.9, 5.1, 30, "measured"}});
+    store.put_layers({"cpu", "eager", 1, 224, 1}, {{"stem:k3:s22:224x224x3:o32", 3.0, 3, 3, 1, "measured"}});
+  }
+  db::Database db(path, db::Database::Mode::kReadOnly);
+  db::LatencyStore store(db);
+  const auto layers = store.layers({"cpu", "onednn", 1, 224, 1});
+  ASSERT_EQ(layers.size(), 2u);
+  EXPECT_EQ(layers[0].name, "classifier:7x7x1280:o1000");
+  EXPECT_EQ(layers[1].name, "stem:k3:s22:224x224x3:o32");
+  EXPECT_DOUBLE_EQ(layers[1].median_ms, 0.4);  // replaced
+  EXPECT_EQ(layers[1].runs, 10);
+  EXPECT_EQ(store.calibration({"cpu", "onednn", 1, 224, 1}).size(), 1u);
+  EXPECT_TRUE(store.layers({"cpu", "onednn", 1, 192, 1}).empty());
+  const auto tables = store.tables();
+  ASSERT_EQ(tables.size(), 2u);
+  EXPECT_EQ(tables[0].engine, "eager");
+  EXPECT_EQ(tables[1].engine, "onednn");
+  EXPECT_THROW_MSG(store.put_layers({"cpu", "onednn", 1, 224, 1}, {}), db::DbError, "read-only");
+}
+
+TEST(LatencyStore, ReadOnlyDatabaseWithoutTheSchemaIsEmpty) {
+  const std::string path = fresh_db("latency_store_empty.db");
+  { db::Database create(path); }
+  db::Database db(path, db::Database::Mode::kReadOnly);
+  db::LatencyStore store(db);
+  EXPECT_TRUE(store.tables().empty());
+  EXPECT_TRUE(store.layers({"cpu", "onednn", 1, 224, 1}).empty());
+}
+
+TEST(TableStore, ImportIsAllOrNothingAndChecksTheTable) {
+  const std::string path = fresh_db("latency_import.db");
+  db::Database db(path);
+  latency::LatencyTable t;
+  t.id = {"remote:pixel1", "tflite", 1, 224, 1};
+  t.layers["stem:k3:s22:224x224x3:o32"] = {1.5, 1.4, 1.6, 10};
+  t.calibration.push_back({"r1_k3_s11_e1_i32_o16", {20, 19, 21, 5}});
+  const latency::TableId other{"remote:pixel1", "tflite", 1, 192, 1};
+  EXPECT_THROW_MSG(latency::import_table(db, t, &other), ConfigError,
+                   "remote:pixel1/tflite/1t/224px/b1", "192px", "nothing imported");
+  EXPECT_TRUE(latency::list_tables(db).empty());
+  latency::import_table(db, t, &t.id);
+  const auto back = latency::load_table(db, t.id);
+  EXPECT_EQ(back.layers.size(), 1u);
+  EXPECT_EQ(back.calibration.size(), 1u);
+  EXPECT_DOUBLE_EQ(back.layers.at("stem:k3:s22:224x224x3:o32").median_ms, 1.5);
+}
+
+TEST(TableStore, FindTablePrefersTheFastEngineAndNamesWhatExists) {
+  const std::string path = fresh_db("latency_find.db");
+  db::Database db(path);
+  latency::store_layers(db, {"cpu", "eager", 1, 224, 1}, {{"stem:k3:s22:224x224x3:o32", {1, 1, 1, 1}}});
+  latency::store_layers(db, {"cpu", "onednn", 1, 224, 1}, {{"stem:k3:s22:224x224x3:o32", {1, 1, 1, 1}}});
+  latency::DeployConfig d;
+  EXPECT_EQ(latency::find_table(db, d).engine, "onednn");
+  d.engine = "eager";
+  EXPECT_EQ(latency::find_table(db, d).engine, "eager");
+  d.engine = "xnnpack";
+  EXPECT_THROW_MSG(latency::find_table(db, d), ConfigError, "no latency table for cpu/xnnpack",
+                   "cpu/eager/1t/224px/b1, cpu/onednn/1t/224px/b1");
+  d.engine = "auto";
+  d.image_size = 192;
+  EXPECT_THROW_MSG(latency::find_table(db, d), ConfigError, "192px");
+}
+
+}  // namespace
+}  // namespace mnas

@@ -1,0 +1,112 @@
+#include "latency/predictor.h"
+
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+#include "space/block_codec.h"
+#include "space/counters.h"
+#include "space/expect_throw_msg.h"
+
+namespace mnas::latency {
+namespace {
+
+const std::vector<std::string> kSmall = {"r1_k3_s11_e1_i32_o16_noskip", "r2_k3_s22_e6_i16_o24"};
+
+// stem, 3 block layers, head, classifier with hand-set times 1..6 ms.
+LatencyTable small_table(const space::GlobalParams& p) {
+  LatencyTable t;
+  t.id = {"cpu", "onednn", 1, p.image_size, 1};
+  const auto layers = space::expand_layers(space::decode_arch(kSmall), p);
+  double ms = 1.0;
+  for (const auto& l : layers) t.layers[space::layer_key(l)] = {ms, ms, ms, 1}, ms += 1.0;
+  return t;
+}
+
+TEST(Predictor, LutSumAndCorrection) {
+  space::GlobalParams p;
+  const auto layers = space::expand_layers(space::decode_arch(kSmall), p);
+  ASSERT_EQ(layers.size(), 6u);
+  const Predictor plain(small_table(p), p, Correction{});
+  EXPECT_DOUBLE_EQ(plain.lut_sum_ms(layers), 21.0);
+  EXPECT_DOUBLE_EQ(plain.predict_ms(layers), 21.0);
+  Correction c;
+  c.scale = 1.5;
+  c.per_layer_ms = 0.1;
+  c.offset_ms = 2.0;
+  const Predictor corrected(small_table(p), p, c);
+  EXPECT_DOUBLE_EQ(corrected.predict_ms(layers), 1.5 * 21.0 + 0.6 + 2.0);
+  EXPECT_DOUBLE_EQ(corrected.predict_ms(space::decode_arch(kSmall)), 1.5 * 21.0 + 0.6 + 2.0);
+}
+
+TEST(Predictor, MissingLayerNamesTheSignature) {
+  space::GlobalParams p;
+  const Predictor pred(small_table(p), p, Correction{});
+  auto arch = space::decode_arch(kSmall);
+  arch.blocks[1].kernel_size = 5;
+  EXPECT_THROW_MSG(pred.predict_ms(arch), MissingLayerError,
+                   "block:mbconv:k5:s22:e6:f96:se0:none:112x112x16:o24",
+                   "cpu/onednn/1t/224px/b1", "mnas_latency profile");
+}
+
+TEST(FitCorrection, RecoversExactCoefficients) {
+  // y = 1.2 * lut + 0.05 * n + 0.3, hand-picked points.
+  const std::vector<double> lut = {5, 8, 12, 20, 7, 15};
+  const std::vector<int> n = {14, 18, 22, 25, 20, 16};
+  std::vector<double> y;
+  for (size_t i = 0; i < lut.size(); ++i) y.push_back(1.2 * lut[i] + 0.05 * n[i] + 0.3);
+  const Correction c = fit_correction(lut, n, y);
+  EXPECT_NEAR(c.scale, 1.2, 1e-9);
+  EXPECT_NEAR(c.per_layer_ms, 0.05, 1e-9);
+  EXPECT_NEAR(c.offset_ms, 0.3, 1e-9);
+  EXPECT_EQ(c.num_points, 6);
+}
+
+TEST(FitCorrection, FewPointsFitTheScaleOnly) {
+  const Correction c = fit_correction({4, 10}, {10, 12}, {8, 20});
+  EXPECT_NEAR(c.scale, 2.0, 1e-12);
+  EXPECT_EQ(c.per_layer_ms, 0.0);
+  EXPECT_EQ(c.offset_ms, 0.0);
+  const Correction none = fit_correction({}, {}, {});
+  EXPECT_EQ(none.scale, 1.0);
+  EXPECT_EQ(none.num_points, 0);
+  EXPECT_THROW(fit_correction({1}, {1}, {0.0}), ConfigError);
+  EXPECT_THROW(fit_correction({1, 2}, {1}, {1, 2}), ConfigError);
+}
+
+TEST(MakePredictor, FitsOnTheCalibrationPoints) {
+  space::GlobalParams p;
+  LatencyTable t = small_table(p);
+  // One calibration architecture: LUT sum 21 measured 42 -> scale 2.
+  t.calibration.push_back({space::arch_to_string(space::decode_arch(kSmall)), {42, 41, 43, 30}});
+  const Predictor pred = make_predictor(t, p);
+  EXPECT_NEAR(pred.correction().scale, 2.0, 1e-12);
+  EXPECT_NEAR(pred.predict_ms(space::decode_arch(kSmall)), 42.0, 1e-9);
+}
+
+TEST(FlopsPredictor, LinearInMacs) {
+  space::GlobalParams p;
+  LatencyTable t;
+  const std::vector<std::vector<std::string>> archs = {
+      kSmall, {"r1_k3_s11_e1_i32_o16_noskip", "r3_k5_s22_e6_i16_o40"}};
+  for (const auto& a : archs) {
+    const double gmacs = space::model_cost(space::expand_layers(space::decode_arch(a), p)).total.macs * 1e-9;
+    const double ms = 20.0 * gmacs + 1.0;
+    t.calibration.push_back({space::arch_to_string(space::decode_arch(a)), {ms, ms, ms, 1}});
+  }
+  const auto f = FlopsPredictor::fit(t, p);
+  EXPECT_NEAR(f.ms_per_gmac(), 20.0, 1e-6);
+  EXPECT_NEAR(f.offset_ms(), 1.0, 1e-6);
+}
+
+TEST(Accuracy, HandComputed) {
+  // Errors +10, -5, 0, -20 on 100 ms.
+  const Accuracy a = accuracy({110, 95, 100, 80}, {100, 100, 100, 100});
+  EXPECT_EQ(a.n, 4);
+  EXPECT_NEAR(a.rmse_ms, 11.456439237, 1e-6);  // sqrt(525 / 4)
+  EXPECT_NEAR(a.mape_percent, 8.75, 1e-9);
+  EXPECT_DOUBLE_EQ(a.within10_percent, 75.0);
+  EXPECT_DOUBLE_EQ(a.within5_percent, 50.0);
+}
+
+}  // namespace
+}  // namespace mnas::latency

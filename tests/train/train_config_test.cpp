@@ -1,0 +1,136 @@
+// TrainConfig / ProxyConfig JSON and the learning-rate schedule, against the
+// reference recipe (reference section 8) and hand-computed values.
+#include "train/train_config.h"
+
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+#include "train/child_trainer.h"
+
+namespace mnas::train {
+namespace {
+
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(TrainConfigTest, DefaultsAreTheReferenceRecipe) {
+  const TrainConfig c;
+  EXPECT_EQ(c.arch, "mnasnet-a1");
+  EXPECT_EQ(c.image_size, 224);
+  EXPECT_EQ(c.epochs, 350);
+  EXPECT_EQ(c.batch_size, 4096);
+  EXPECT_EQ(c.optimizer, "rmsprop");
+  EXPECT_DOUBLE_EQ(c.base_lr, 0.016);
+  EXPECT_DOUBLE_EQ(c.warmup_epochs, 5);
+  EXPECT_DOUBLE_EQ(c.decay_epochs, 2.4);
+  EXPECT_DOUBLE_EQ(c.decay_rate, 0.97);
+  EXPECT_DOUBLE_EQ(c.weight_decay, 1e-5);
+  EXPECT_DOUBLE_EQ(c.label_smoothing, 0.1);
+  EXPECT_DOUBLE_EQ(c.dropout, 0.2);
+  EXPECT_DOUBLE_EQ(c.ema_decay, 0.9999);
+  EXPECT_DOUBLE_EQ(c.rms_epsilon, 1e-3);
+  EXPECT_NO_THROW(validate(c));
+}
+
+TEST(TrainConfigTest, JsonRoundTripAndOverride) {
+  TrainConfig c;
+  c.epochs = 7.5;
+  c.dataset = "fashion-mnist";
+  c.seed = 42;
+  const TrainConfig back = train_config_from_json(to_json(c));
+  EXPECT_EQ(to_json(back), to_json(c));
+  const TrainConfig o = train_config_from_json(nlohmann::json{{"batch_size", 64}}, c);
+  EXPECT_EQ(o.batch_size, 64);
+  EXPECT_EQ(o.epochs, 7.5);  // kept from the base
+}
+
+TEST(TrainConfigTest, RejectsUnknownKeysAndWrongTypesNamingTheKey) {
+  EXPECT_NE(error_of([] { train_config_from_json(nlohmann::json{{"epoch", 3}}); }).find("unknown key 'epoch'"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { train_config_from_json(nlohmann::json{{"epochs", "many"}}); }).find("'epochs'"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { train_config_from_json(nlohmann::json{{"seed", -1}}); }).find("non-negative"),
+            std::string::npos);
+  EXPECT_THROW(train_config_from_json(nlohmann::json::array()), ConfigError);
+  EXPECT_NE(error_of([] { load_train_config("/nonexistent/x.json"); }).find("/nonexistent/x.json"),
+            std::string::npos);
+}
+
+TEST(TrainConfigTest, ValidateNamesTheField) {
+  TrainConfig c;
+  c.micro_batch = 1000;  // does not divide 4096
+  EXPECT_NE(error_of([&] { validate(c); }).find("micro_batch"), std::string::npos);
+  c = TrainConfig{};
+  c.optimizer = "adam";
+  EXPECT_NE(error_of([&] { validate(c); }).find("'adam'"), std::string::npos);
+}
+
+TEST(ProxyConfigTest, JsonRoundTripAndStrictKeys) {
+  ProxyConfig p;
+  p.dataset = "synthetic";
+  p.train_subset = 123;
+  const ProxyConfig back = proxy_config_from_json(to_json(p));
+  EXPECT_EQ(to_json(back), to_json(p));
+  EXPECT_NE(error_of([] { proxy_config_from_json(nlohmann::json{{"epochz", 1}}); }).find("'epochz'"),
+            std::string::npos);
+  EXPECT_NO_THROW(validate(ProxyConfig{}));
+  EXPECT_STREQ(to_string(TrialStatus::kDiverged), "diverged");
+  EXPECT_STREQ(to_string(TrialStatus::kTimeout), "timeout");
+}
+
+TEST(ResolveModelTest, NamedArchWithDatasetGeometry) {
+  TrainConfig c;
+  c.image_size = 32;
+  const ModelSpec m = resolve_model(c, 10, 1);
+  EXPECT_EQ(m.params.num_classes, 10);
+  EXPECT_EQ(m.params.input_channels, 1);
+  EXPECT_EQ(m.params.image_size, 32);
+  EXPECT_EQ(m.block_strings.size(), 7u);
+  c.arch = "r1_k3_s11_e1_i32_o16_noskip r1_k3_s22_e9_i16_o24";
+  EXPECT_EQ(resolve_model(c, 10, 3).block_strings.size(), 2u);
+  c.arch = "not-an-arch";
+  EXPECT_ANY_THROW(resolve_model(c, 10, 3));
+}
+
+// Reference: batch 4096 on ImageNet (1,281,167 images): peak 0.016 * 4096 /
+// 256 = 0.256, steps/epoch 312.7849, warmup int(5 * 312.78) = 1563, decay
+// every 2.4 * 312.78 = 750.68 steps, computed from step 0 (staircase).
+TEST(LrScheduleTest, ReferenceExponentialStaircase) {
+  TrainConfig c;
+  const LrSchedule s = LrSchedule::from_config(c, 1281167.0 / 4096);
+  EXPECT_DOUBLE_EQ(s.peak_lr, 0.256);
+  EXPECT_EQ(s.warmup_steps, 1563);
+  EXPECT_NEAR(s.decay_steps, 750.6837890625, 1e-9);
+  EXPECT_DOUBLE_EQ(s.at(0), 0.0);
+  EXPECT_NEAR(s.at(781), 0.12791810620601407, 1e-15);
+  // At the end of warm-up the lr drops to 0.256 * 0.97^2 (floor(5/2.4) = 2).
+  EXPECT_NEAR(s.at(1563), 0.2408704, 1e-12);
+  EXPECT_NEAR(s.at(2252), 0.2408704, 1e-12);  // 2252 / 750.68 = 2.9999
+  EXPECT_NEAR(s.at(2253), 0.233644288, 1e-12);
+}
+
+TEST(LrScheduleTest, CosineAfterWarmup) {
+  TrainConfig c;
+  c.schedule = "cosine";
+  c.base_lr = 0.1;
+  c.lr_batch_base = 4096;  // peak = 0.1
+  c.warmup_epochs = 1;
+  c.epochs = 11;
+  const LrSchedule s = LrSchedule::from_config(c, 100.0);
+  EXPECT_EQ(s.warmup_steps, 100);
+  EXPECT_EQ(s.total_steps, 1100);
+  EXPECT_NEAR(s.at(50), 0.05, 1e-15);
+  EXPECT_NEAR(s.at(100), 0.1, 1e-15);
+  EXPECT_NEAR(s.at(600), 0.05, 1e-12);  // half-way: 0.1 * 0.5 * (1 + cos(pi / 2))
+  EXPECT_NEAR(s.at(1100), 0.0, 1e-15);
+}
+
+}  // namespace
+}  // namespace mnas::train

@@ -1,0 +1,699 @@
+// The training loop of the MnasNet recipe (reference section 8), the proxy
+// child trainer and the checkpoint format. The only Torch translation unit of
+// training besides export.cpp.
+#include "train/trainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/csrc/jit/serialization/pickle.h>
+
+#include <malloc.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+
+#include "common/error.h"
+#include "model/mnasnet.h"
+#include "space/block_codec.h"
+#include "train/datasets.h"
+#include "train/optim.h"
+
+namespace mnas::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+constexpr const char* kCheckpointFormat = "mnas-checkpoint-v1";
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+std::string format_duration(double s) {
+  const int64_t t = static_cast<int64_t>(s);
+  char buf[64];
+  if (t >= 3600) {
+    std::snprintf(buf, sizeof buf, "%lldh%02lldm", (long long)(t / 3600), (long long)(t % 3600 / 60));
+  } else {
+    std::snprintf(buf, sizeof buf, "%lldm%02llds", (long long)(t / 60), (long long)(t % 60));
+  }
+  return buf;
+}
+
+torch::Device parse_device(const std::string& name) {
+  try {
+    torch::Device d(name);
+    if (d.is_cuda() && !torch::cuda::is_available()) {
+      throw ConfigError("device '" + name + "': CUDA is not available in this LibTorch build/machine");
+    }
+    return d;
+  } catch (const c10::Error&) {
+    throw ConfigError("device '" + name + "': expected cpu or cuda[:N]");
+  }
+}
+
+// NHWC float batch -> NCHW tensor (channels-last strides for free, or
+// contiguous) on `device`.
+torch::Tensor to_input(Batch& b, int size, int channels, bool channels_last, torch::Device device) {
+  auto t = torch::from_blob(b.images.data(), {b.size, size, size, channels}, torch::kFloat32)
+               .permute({0, 3, 1, 2});
+  t = channels_last ? t.contiguous(torch::MemoryFormat::ChannelsLast) : t.contiguous();
+  return t.to(device);
+}
+
+bool is_bn(const std::string& name) { return name.find(".bn.") != std::string::npos; }
+
+void copy_module_state(torch::nn::Module& dst, torch::nn::Module& src) {
+  torch::NoGradGuard no_grad;
+  auto sp = src.named_parameters();
+  for (auto& item : dst.named_parameters()) item.value().copy_(sp[item.key()]);
+  auto sb = src.named_buffers();
+  for (auto& item : dst.named_buffers()) item.value().copy_(sb[item.key()]);
+}
+
+// ---------------------------------------------------------------- checkpoint
+
+void write_atomically(const std::string& path, const std::vector<char>& bytes) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw Error("cannot write checkpoint '" + tmp + "'");
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) throw Error("cannot write checkpoint '" + tmp + "' (disk full?)");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw Error("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
+}
+
+c10::IValue read_pickle(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot open checkpoint '" + path + "'");
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), {});
+  try {
+    return torch::pickle_load(bytes);
+  } catch (const c10::Error& e) {
+    throw Error("'" + path + "' is not an mnas checkpoint: " + e.what_without_backtrace());
+  }
+}
+
+struct Loaded {
+  json meta;
+  std::map<std::string, torch::Tensor> tensors;
+};
+
+Loaded load_checkpoint(const std::string& path) {
+  const auto v = read_pickle(path);
+  Loaded l;
+  if (!v.isGenericDict()) throw Error("'" + path + "' is not an mnas checkpoint (not a dict)");
+  const auto d = v.toGenericDict();
+  if (!d.contains("meta") || !d.contains("tensors")) {
+    throw Error("'" + path + "' is not an mnas checkpoint (no meta/tensors)");
+  }
+  try {
+    l.meta = json::parse(d.at("meta").toStringRef());
+  } catch (const json::exception& e) {
+    throw Error("'" + path + "': bad meta JSON: " + e.what());
+  }
+  if (l.meta.value("format", "") != kCheckpointFormat) {
+    throw Error("'" + path + "': unknown checkpoint format (expected " + kCheckpointFormat + ")");
+  }
+  for (const auto& item : d.at("tensors").toGenericDict()) {
+    l.tensors[item.key().toStringRef()] = item.value().toTensor();
+  }
+  return l;
+}
+
+CheckpointInfo info_from_meta(const json& meta, const std::string& path) {
+  try {
+    CheckpointInfo info;
+    info.block_strings = meta.at("block_strings").get<std::vector<std::string>>();
+    info.params = global_params_from_json(meta.at("global_params"));
+    info.config = train_config_from_json(meta.at("config"));
+    info.step = meta.at("step").get<int64_t>();
+    info.total_steps = meta.at("total_steps").get<int64_t>();
+    info.has_ema = meta.at("has_ema").get<bool>();
+    return info;
+  } catch (const json::exception& e) {
+    throw Error("'" + path + "': bad checkpoint meta: " + e.what());
+  } catch (const ConfigError& e) {
+    throw Error("'" + path + "': bad checkpoint meta: " + e.what());
+  }
+}
+
+void load_into(torch::nn::Module& m, const std::map<std::string, torch::Tensor>& t,
+               const std::string& prefix, const std::string& path) {
+  torch::NoGradGuard no_grad;
+  auto load = [&](const std::string& name, torch::Tensor& dst) {
+    auto it = t.find(prefix + name);
+    if (it == t.end()) throw Error("'" + path + "': missing tensor '" + prefix + name + "'");
+    if (it->second.sizes() != dst.sizes()) {
+      throw Error("'" + path + "': tensor '" + prefix + name + "' has the wrong shape");
+    }
+    dst.copy_(it->second);
+  };
+  for (auto& item : m.named_parameters()) load(item.key(), item.value());
+  for (auto& item : m.named_buffers()) load(item.key(), item.value());
+}
+
+// ------------------------------------------------------------------- the run
+
+struct Data {
+  Dataset train, val, test;
+  bool has_val = false;
+};
+
+Data load_data(const TrainConfig& c) {
+  Data data;
+  Dataset full = load_dataset(c.dataset, c.data_path, /*train=*/true, c.num_classes > 0 ? c.num_classes : 10);
+  if (c.num_classes > 0 && c.num_classes != full.num_classes) {
+    throw ConfigError("num_classes " + std::to_string(c.num_classes) + " does not match dataset " +
+                      c.dataset + " (" + std::to_string(full.num_classes) + " classes)");
+  }
+  if (c.val_holdout > 0 || c.train_subset > 0) {
+    auto split = holdout_split(full, c.val_holdout, c.train_subset, c.split_seed);
+    data.train = std::move(split.train);
+    data.val = std::move(split.val);
+    data.has_val = c.val_holdout > 0;
+  } else {
+    data.train = std::move(full);
+  }
+  if (c.eval_test) {
+    data.test = load_dataset(c.dataset, c.data_path, /*train=*/false, c.num_classes > 0 ? c.num_classes : 10);
+  }
+  return data;
+}
+
+EvalResult evaluate(model::MnasNet& net, const Dataset& d, const TrainConfig& c, torch::Device device) {
+  const auto t0 = Clock::now();
+  torch::NoGradGuard no_grad;
+  net->eval();
+  PipelineOptions opt;
+  opt.image_size = c.image_size;
+  opt.train = false;
+  opt.eval_crop = c.dataset == "folder" ? c.eval_crop : 1.0;
+  opt.batch_size = std::min(c.micro_batch > 0 ? c.micro_batch : c.batch_size, 256);
+  opt.drop_last = false;
+  opt.workers = d.in_memory() ? 1 : 0;
+  BatchStream stream(d, opt, 0);
+  Batch b;
+  EvalResult r;
+  double loss_sum = 0;
+  int64_t c1 = 0, c5 = 0;
+  const int k = std::min<int>(5, std::max(1, d.num_classes));
+  while (stream.next(b)) {
+    auto x = to_input(b, c.image_size, d.channels, c.channels_last, device);
+    auto y = torch::from_blob(b.labels.data(), {b.size}, torch::kInt64).to(device);
+    auto logits = net->forward(x).to(torch::kFloat32);
+    loss_sum += torch::nn::functional::cross_entropy(
+                    logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                    .item<double>();
+    auto topk = std::get<1>(logits.topk(k, 1));
+    auto hit = topk.eq(y.unsqueeze(1));
+    c1 += hit.select(1, 0).sum().item<int64_t>();
+    c5 += hit.any(1).sum().item<int64_t>();
+    r.images += b.size;
+  }
+  if (r.images > 0) {
+    r.top1 = static_cast<double>(c1) / r.images;
+    r.top5 = static_cast<double>(c5) / r.images;
+    r.loss = loss_sum / r.images;
+  }
+  r.seconds = seconds_since(t0);
+  return r;
+}
+
+class Run {
+ public:
+  Run(const TrainConfig& c, const Data& data)
+      : c_(c),
+        data_(data),
+        device_(parse_device(c.device)),
+        spec_(resolve_model(c, data.train.num_classes, data.train.channels)),
+        net_(spec_.arch, spec_.params) {
+    if (c.ema_decay > 0) {
+      ema_ = model::MnasNet(spec_.arch, spec_.params);
+      copy_module_state(**ema_, *net_);
+    }
+    net_->to(device_);
+    if (ema_) (*ema_)->to(device_);
+    if (c.channels_last) {
+      model::to_channels_last(*net_);
+      if (ema_) model::to_channels_last(**ema_);
+    }
+    std::vector<torch::Tensor> params;
+    for (auto& item : net_->named_parameters()) {
+      params.push_back(item.value());
+      decay_.push_back(!is_bn(item.key()));
+    }
+    params_ = params;
+    if (c.optimizer == "rmsprop") {
+      opt_ = std::make_unique<RmsPropTF>(params, c.rms_decay, c.momentum, c.rms_epsilon);
+    } else {
+      opt_ = std::make_unique<SgdNesterov>(params, c.momentum);
+    }
+    micro_ = c.micro_batch > 0 ? c.micro_batch : c.batch_size;
+    accum_ = c.batch_size / micro_;
+    micro_per_epoch_ = batches_per_epoch(data.train.size(), micro_, true);
+    if (micro_per_epoch_ < accum_) {
+      throw ConfigError("training set has " + std::to_string(data.train.size()) +
+                        " images, fewer than one batch of " + std::to_string(c.batch_size));
+    }
+    const double steps_per_epoch = static_cast<double>(data.train.size()) / c.batch_size;
+    schedule_ = LrSchedule::from_config(c, steps_per_epoch);
+    total_steps_ = static_cast<int64_t>(c.epochs * micro_per_epoch_) / accum_;
+    if (total_steps_ < 1) total_steps_ = 1;
+    schedule_.total_steps = total_steps_;
+  }
+
+  void save(const std::string& path) {
+    json meta;
+    meta["format"] = kCheckpointFormat;
+    meta["block_strings"] = spec_.block_strings;
+    meta["global_params"] = to_json(spec_.params);
+    meta["config"] = to_json(c_);
+    meta["step"] = step_;
+    meta["total_steps"] = total_steps_;
+    meta["has_ema"] = ema_.has_value();
+    c10::impl::GenericDict tensors(c10::StringType::get(), c10::TensorType::get());
+    auto put = [&](const std::string& key, const torch::Tensor& t) {
+      tensors.insert(key, t.detach().to(torch::kCPU).contiguous().clone());
+    };
+    for (auto& item : net_->named_parameters()) put("model/" + item.key(), item.value());
+    for (auto& item : net_->named_buffers()) put("model/" + item.key(), item.value());
+    if (ema_) {
+      for (auto& item : (*ema_)->named_parameters()) put("ema/" + item.key(), item.value());
+      for (auto& item : (*ema_)->named_buffers()) put("ema/" + item.key(), item.value());
+    }
+    for (auto& [slot, ts] : opt_->slots()) {
+      for (size_t i = 0; i < ts.size(); ++i) put("opt/" + std::to_string(i) + "/" + slot, ts[i]);
+    }
+    put("rng/cpu", at::detail::getDefaultCPUGenerator().get_state());
+    c10::impl::GenericDict root(c10::StringType::get(), c10::AnyType::get());
+    root.insert("meta", meta.dump());
+    root.insert("tensors", tensors);
+    write_atomically(path, torch::pickle_save(root));
+  }
+
+  void restore(const std::string& path) {
+    const auto l = load_checkpoint(path);
+    const auto info = info_from_meta(l.meta, path);
+    if (info.block_strings != spec_.block_strings) {
+      throw ConfigError("checkpoint '" + path + "' holds another architecture (" +
+                        space::arch_to_string(space::decode_arch(info.block_strings)) + ")");
+    }
+    load_into(*net_, l.tensors, "model/", path);
+    if (ema_) {
+      if (!info.has_ema) throw ConfigError("checkpoint '" + path + "' has no EMA but ema_decay > 0");
+      load_into(**ema_, l.tensors, "ema/", path);
+    }
+    torch::NoGradGuard no_grad;
+    for (auto& [slot, ts] : opt_->slots()) {
+      for (size_t i = 0; i < ts.size(); ++i) {
+        const auto key = "opt/" + std::to_string(i) + "/" + slot;
+        auto it = l.tensors.find(key);
+        if (it == l.tensors.end()) throw Error("'" + path + "': missing optimizer slot '" + key + "'");
+        ts[i].copy_(it->second);
+      }
+    }
+    auto rng = l.tensors.find("rng/cpu");
+    if (rng != l.tensors.end()) {
+      auto gen = at::detail::getDefaultCPUGenerator();
+      gen.set_state(rng->second);
+    }
+    step_ = info.step;
+  }
+
+  TrainResult run(bool quiet) {
+    TrainResult r;
+    r.total_steps = total_steps_;
+    const auto t0 = Clock::now();
+    auto last_ckpt = Clock::now();
+    const int size = c_.image_size;
+    const int channels = data_.train.channels;
+    PipelineOptions popt;
+    popt.image_size = size;
+    popt.train = true;
+    popt.augment = parse_augment(c_.augment);
+    popt.eval_crop = c_.dataset == "folder" ? c_.eval_crop : 1.0;
+    popt.batch_size = micro_;
+    popt.seed = c_.seed;
+    popt.workers = data_.train.in_memory() ? 1 : 0;
+    std::optional<BatchStream> stream;
+    int64_t stream_epoch = -1;
+    double window_loss = 0;
+    int64_t window_correct = 0, window_images = 0;
+    auto window_start = Clock::now();
+    const int64_t end_step = c_.max_steps > 0 ? std::min(total_steps_, c_.max_steps) : total_steps_;
+    namespace F = torch::nn::functional;
+    const auto ce = F::CrossEntropyFuncOptions().label_smoothing(c_.label_smoothing);
+    r.status = TrialStatus::kOk;
+    while (step_ < end_step) {
+      net_->train();
+      for (auto& p : params_) {
+        if (p.grad().defined()) p.grad().zero_();
+      }
+      for (int a = 0; a < accum_; ++a) {
+        const int64_t m = step_ * accum_ + a;
+        const int64_t epoch = m / micro_per_epoch_;
+        if (epoch != stream_epoch) {
+          stream.reset();
+          stream.emplace(data_.train, popt, epoch, m % micro_per_epoch_);
+          stream_epoch = epoch;
+        }
+        Batch b;
+        if (!stream->next(b)) throw Error("internal: input stream ended early");
+        auto x = to_input(b, size, channels, c_.channels_last, device_);
+        auto y = torch::from_blob(b.labels.data(), {b.size}, torch::kInt64).to(device_);
+        auto logits = net_->forward(x);
+        auto loss = F::cross_entropy(logits, y, ce);
+        const double lv = loss.item<double>();
+        if (!std::isfinite(lv)) {
+          r.status = TrialStatus::kDiverged;
+          r.message = "loss became " + std::string(std::isnan(lv) ? "nan" : "inf") + " at step " +
+                      std::to_string(step_);
+          r.steps = step_;
+          r.train_seconds = seconds_since(t0);
+          return r;
+        }
+        (accum_ > 1 ? loss / accum_ : loss).backward();
+        window_loss += lv * b.size;
+        window_correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+        window_images += b.size;
+        r.images_seen += b.size;
+      }
+      {
+        torch::NoGradGuard no_grad;
+        // L2 1e-5 * sum 0.5 ||w||^2 over non-BN weights and biases (its
+        // gradient, wd * w, added directly).
+        if (c_.weight_decay > 0) {
+          for (size_t i = 0; i < params_.size(); ++i) {
+            if (decay_[i] && params_[i].grad().defined()) params_[i].grad().add_(params_[i], c_.weight_decay);
+          }
+        }
+      }
+      const double lr = schedule_.at(step_);
+      {
+        torch::NoGradGuard no_grad;
+        opt_->step(lr);
+      }
+      ++step_;
+      if (ema_) ema_update(**ema_, *net_, ema_decay_at(c_.ema_decay, step_));
+
+      const bool epoch_end = (step_ * accum_) % micro_per_epoch_ < accum_;
+      if (step_ % c_.log_every == 0 || step_ == end_step) {
+        const double secs = seconds_since(window_start);
+        const double ips = window_images / std::max(secs, 1e-9);
+        const double eta = (end_step - step_) * static_cast<double>(c_.batch_size) / std::max(ips, 1e-9);
+        r.train_loss = window_loss / std::max<int64_t>(window_images, 1);
+        if (!quiet) {
+          const double epoch_f = static_cast<double>(step_ * accum_) / micro_per_epoch_;
+          std::fprintf(stderr,
+                       "epoch %.2f/%g  step %lld/%lld  loss %.4f  acc %.3f  lr %.5f  %.0f img/s  ETA %s\n",
+                       epoch_f, c_.epochs, (long long)step_, (long long)end_step, r.train_loss,
+                       static_cast<double>(window_correct) / std::max<int64_t>(window_images, 1), lr, ips,
+                       format_duration(eta).c_str());
+        }
+        window_loss = 0;
+        window_correct = window_images = 0;
+        window_start = Clock::now();
+      }
+      if (epoch_end && c_.eval_every_epochs > 0 && data_.has_val && !quiet) {
+        const int64_t epoch = (step_ * accum_) / micro_per_epoch_;
+        const int64_t every = std::max<int64_t>(1, std::llround(c_.eval_every_epochs));
+        if (epoch % every == 0) {
+          auto e = evaluate(eval_net(), data_.val, c_, device_);
+          std::fprintf(stderr, "epoch %lld  val top1 %.4f  top5 %.4f  loss %.4f\n", (long long)epoch, e.top1,
+                       e.top5, e.loss);
+        }
+      }
+      const bool timed_out = c_.time_limit_s > 0 && seconds_since(t0) > c_.time_limit_s;
+      if (!c_.checkpoint.empty() &&
+          (epoch_end || timed_out || step_ == end_step || seconds_since(last_ckpt) > 60 * c_.checkpoint_minutes)) {
+        save(c_.checkpoint);
+        last_ckpt = Clock::now();
+      }
+      if (timed_out && step_ < end_step) {
+        r.status = TrialStatus::kTimeout;
+        r.message = "time limit of " + std::to_string(c_.time_limit_s) + " s reached at step " +
+                    std::to_string(step_) + " of " + std::to_string(end_step);
+        break;
+      }
+    }
+    r.steps = step_;
+    r.train_seconds = seconds_since(t0);
+    return r;
+  }
+
+  model::MnasNet& eval_net() { return ema_ ? *ema_ : net_; }
+  torch::Device device() const { return device_; }
+
+ private:
+  const TrainConfig& c_;
+  const Data& data_;
+  torch::Device device_;
+  ModelSpec spec_;
+  model::MnasNet net_;
+  std::optional<model::MnasNet> ema_;
+  std::vector<torch::Tensor> params_;
+  std::vector<bool> decay_;
+  std::unique_ptr<Optimizer> opt_;
+  LrSchedule schedule_;
+  int micro_ = 1, accum_ = 1;
+  int64_t micro_per_epoch_ = 1;
+  int64_t total_steps_ = 1;
+  int64_t step_ = 0;
+};
+
+// glibc returns large activation buffers to the OS after every step (mmap /
+// munmap), which made the same model up to 13x slower here; keep them.
+void tune_malloc() {
+  static const bool done = [] {
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    return true;
+  }();
+  (void)done;
+}
+
+bool is_oom(const std::string& what) {
+  return what.find("out of memory") != std::string::npos ||
+         what.find("DefaultCPUAllocator: can't allocate") != std::string::npos;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- optimizers
+
+RmsPropTF::RmsPropTF(std::vector<torch::Tensor> params, double decay, double momentum, double epsilon)
+    : params_(std::move(params)), decay_(decay), momentum_(momentum), epsilon_(epsilon) {
+  for (const auto& p : params_) {
+    ms_.push_back(torch::ones_like(p));  // TF init_rms = ones
+    mom_.push_back(torch::zeros_like(p));
+  }
+}
+
+void RmsPropTF::step(double lr) {
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const auto& g = params_[i].grad();
+    if (!g.defined()) continue;
+    ms_[i].mul_(decay_).addcmul_(g, g, 1.0 - decay_);
+    mom_[i].mul_(momentum_).addcdiv_(g, (ms_[i] + epsilon_).sqrt_(), lr);
+    params_[i].sub_(mom_[i]);
+  }
+}
+
+std::map<std::string, std::vector<torch::Tensor>> RmsPropTF::slots() { return {{"ms", ms_}, {"mom", mom_}}; }
+
+SgdNesterov::SgdNesterov(std::vector<torch::Tensor> params, double momentum)
+    : params_(std::move(params)), momentum_(momentum) {
+  for (const auto& p : params_) buf_.push_back(torch::zeros_like(p));
+}
+
+void SgdNesterov::step(double lr) {
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const auto& g = params_[i].grad();
+    if (!g.defined()) continue;
+    buf_[i].mul_(momentum_).add_(g);
+    params_[i].add_(g + momentum_ * buf_[i], -lr);
+  }
+}
+
+std::map<std::string, std::vector<torch::Tensor>> SgdNesterov::slots() { return {{"buf", buf_}}; }
+
+double ema_decay_at(double decay, int64_t num_updates) {
+  return std::min(decay, (1.0 + num_updates) / (10.0 + num_updates));
+}
+
+void ema_update(torch::nn::Module& ema, torch::nn::Module& model, double d) {
+  torch::NoGradGuard no_grad;
+  auto mp = model.named_parameters();
+  for (auto& item : ema.named_parameters()) item.value().lerp_(mp[item.key()], 1.0 - d);
+  auto mb = model.named_buffers();
+  for (auto& item : ema.named_buffers()) {
+    if (item.value().is_floating_point()) {
+      item.value().lerp_(mb[item.key()], 1.0 - d);
+    } else {
+      item.value().copy_(mb[item.key()]);
+    }
+  }
+}
+
+std::map<std::string, torch::Tensor> read_checkpoint_tensors(const std::string& path) {
+  return load_checkpoint(path).tensors;
+}
+
+// ---------------------------------------------------------------- public API
+
+TrainResult train(const TrainConfig& config, bool resume) {
+  validate(config);
+  tune_malloc();
+  torch::set_num_threads(config.threads);
+  torch::manual_seed(config.seed);
+  const Data data = load_data(config);
+  Run run(config, data);
+  if (resume) {
+    if (config.checkpoint.empty()) throw ConfigError("--resume needs a checkpoint path");
+    if (std::filesystem::exists(config.checkpoint)) {
+      run.restore(config.checkpoint);
+      if (!config.quiet) std::fprintf(stderr, "resumed from %s\n", config.checkpoint.c_str());
+    }
+  }
+  TrainResult r;
+  try {
+    r = run.run(config.quiet);
+  } catch (const c10::Error& e) {
+    r.status = TrialStatus::kFailed;
+    r.message = std::string(is_oom(e.what()) ? "out of memory: " : "") + e.what_without_backtrace();
+    return r;
+  }
+  if (r.status == TrialStatus::kDiverged) return r;
+  if (data.has_val && r.status == TrialStatus::kOk) r.val = evaluate(run.eval_net(), data.val, config, run.device());
+  if (config.eval_test && r.status == TrialStatus::kOk &&
+      (config.max_steps == 0 || r.steps >= r.total_steps)) {
+    r.test = evaluate(run.eval_net(), data.test, config, run.device());
+  }
+  return r;
+}
+
+CheckpointInfo read_checkpoint_info(const std::string& path) {
+  return info_from_meta(load_checkpoint(path).meta, path);
+}
+
+EvalResult evaluate_checkpoint(const std::string& path, const TrainConfig& data_config) {
+  torch::set_num_threads(data_config.threads);
+  const auto l = load_checkpoint(path);
+  const auto info = info_from_meta(l.meta, path);
+  TrainConfig c = data_config;
+  c.image_size = info.params.image_size;
+  const torch::Device device = parse_device(c.device);
+  const Dataset test = load_dataset(c.dataset, c.data_path, /*train=*/false, info.params.num_classes);
+  if (test.num_classes != info.params.num_classes || test.channels != info.params.input_channels) {
+    throw ConfigError("checkpoint '" + path + "' expects " + std::to_string(info.params.num_classes) +
+                      " classes and " + std::to_string(info.params.input_channels) + " channels; dataset " +
+                      c.dataset + " has " + std::to_string(test.num_classes) + " and " +
+                      std::to_string(test.channels));
+  }
+  model::MnasNet net(space::decode_arch(info.block_strings), info.params);
+  load_into(*net, l.tensors, info.has_ema ? "ema/" : "model/", path);
+  net->to(device);
+  if (c.channels_last) model::to_channels_last(*net);
+  return evaluate(net, test, c, device);
+}
+
+double measure_train_throughput(const ThroughputOptions& o) {
+  tune_malloc();
+  torch::set_num_threads(o.threads);
+  torch::manual_seed(0);
+  const torch::Device device = parse_device(o.device);
+  TrainConfig c;
+  c.arch = o.arch;
+  c.image_size = o.image_size;
+  const auto spec = resolve_model(c, o.num_classes, o.input_channels);
+  model::MnasNet net(spec.arch, spec.params);
+  net->to(device);
+  if (o.channels_last) model::to_channels_last(*net);
+  std::vector<torch::Tensor> params = net->parameters();
+  SgdNesterov opt(params, 0.9);
+  auto x = torch::randn({o.batch_size, o.input_channels, o.image_size, o.image_size}).to(device);
+  if (o.channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+  auto y = torch::randint(o.num_classes, {o.batch_size}, torch::kInt64).to(device);
+  net->train();
+  auto one = [&] {
+    for (auto& p : params) {
+      if (p.grad().defined()) p.grad().zero_();
+    }
+    auto loss = torch::nn::functional::cross_entropy(net->forward(x), y);
+    loss.backward();
+    opt.step(0.01);
+    (void)loss.item<double>();
+  };
+  for (int i = 0; i < o.warmup; ++i) one();
+  const auto t0 = Clock::now();
+  for (int i = 0; i < o.steps; ++i) one();
+  return o.steps * static_cast<double>(o.batch_size) / seconds_since(t0);
+}
+
+ChildResult train_child(const space::ArchSpec& arch, const ProxyConfig& proxy) {
+  ChildResult out;
+  try {
+    validate(proxy);
+    TrainConfig c;
+    c.arch = space::arch_to_string(arch);
+    c.image_size = proxy.image_size;
+    c.dataset = proxy.dataset;
+    c.data_path = proxy.data_path;
+    c.num_classes = proxy.num_classes;
+    c.train_subset = proxy.train_subset;
+    c.val_holdout = proxy.val_subset;
+    c.split_seed = proxy.split_seed;
+    c.augment = proxy.augment;
+    c.eval_crop = 0.875;
+    c.epochs = proxy.epochs;
+    c.batch_size = proxy.batch_size;
+    c.optimizer = proxy.optimizer;
+    c.base_lr = proxy.lr;
+    c.lr_batch_base = proxy.batch_size;  // lr is the peak, not scaled
+    c.schedule = proxy.schedule;
+    c.warmup_epochs = proxy.warmup_epochs;
+    c.momentum = proxy.momentum;
+    c.weight_decay = proxy.weight_decay;
+    c.label_smoothing = proxy.label_smoothing;
+    c.dropout = proxy.dropout;
+    c.bn_decay = proxy.bn_decay;
+    c.ema_decay = 0;  // a proxy run is too short for the 0.9999 average
+    c.seed = proxy.seed;
+    c.threads = proxy.threads;
+    c.device = proxy.device;
+    c.time_limit_s = proxy.time_limit_s;
+    c.quiet = true;
+    c.eval_test = false;
+    const TrainResult r = train(c, false);
+    out.status = r.status;
+    out.message = r.message;
+    out.top1 = r.status == TrialStatus::kOk ? r.val.top1 : 0.0;
+    out.loss = r.val.loss;
+    out.train_seconds = r.train_seconds;
+    out.eval_seconds = r.val.seconds;
+    out.images_seen = r.images_seen;
+  } catch (const c10::Error& e) {
+    out.status = TrialStatus::kFailed;
+    out.message = std::string(is_oom(e.what()) ? "out of memory: " : "") + e.what_without_backtrace();
+  } catch (const std::bad_alloc&) {
+    out.status = TrialStatus::kFailed;
+    out.message = "out of memory (std::bad_alloc)";
+  } catch (const std::exception& e) {
+    out.status = TrialStatus::kFailed;
+    out.message = e.what();
+  }
+  return out;
+}
+
+}  // namespace mnas::train
