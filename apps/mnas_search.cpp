@@ -11,13 +11,39 @@
 #include <iostream>
 #include <string>
 
+#include <cstdlib>
+#include <memory>
+#include <thread>
+
 #include "common/error.h"
 #include "experiments/search_run.h"
+#include "search/ppo_controller.h"
+#ifdef MNAS_WITH_MPI
+#include "search/mpi_evaluator.h"
+#endif
 
 namespace po = boost::program_options;
 using namespace mnas;
 
 int main(int argc, char** argv) {
+#ifdef MNAS_WITH_MPI
+  // Under mpirun with more than one process: rank 0 is the controller, the
+  // others are workers (docs/distributed.md). Otherwise a single process.
+  std::unique_ptr<search::MpiSession> mpi;
+  if (const char* n = std::getenv("OMPI_COMM_WORLD_SIZE"); n && std::atoi(n) > 1) {
+    mpi = std::make_unique<search::MpiSession>(&argc, &argv);
+  }
+  const bool is_worker = mpi && mpi->rank() > 0;
+#endif
+  // Under mpirun a failing rank takes the job down (workers would otherwise
+  // wait for work forever).
+  auto exit_code = [&](int code) {
+#ifdef MNAS_WITH_MPI
+    if (mpi) search::mpi_abort(code);
+#endif
+    return code;
+  };
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   po::options_description visible(
       "Usage: mnas_search [options]\n\n"
       "Searches the MnasNet space for the architecture with the best reward\n"
@@ -36,7 +62,12 @@ int main(int argc, char** argv) {
       ("seed", po::value<uint64_t>(), "experiment seed (strategy and child seeds derive from it)")
       ("db", po::value<std::string>()->default_value("mnas-search.db"), "experiment database")
       ("resume", "continue the experiment stored in --db")
-      ("threads", po::value<int>()->default_value(1), "LibTorch threads")
+      ("threads", po::value<int>()->default_value(cores),
+       "LibTorch threads for the controller and child training (default: all cores; per rank under mpirun)")
+      ("device", po::value<std::string>(), "child training device: cpu | cuda | cuda:N (default: the proxy's; "
+       "under mpirun one GPU per rank when CUDA is available)")
+      ("worker-timeout", po::value<double>()->default_value(3600),
+       "under mpirun: seconds a worker may stay silent on one trial before it is written off")
       ("top", po::value<int>()->default_value(5), "architectures listed at the end")
       ("train-config", po::value<std::string>(), "also write the best trial's mnas_train config here")
       ("delay-ms", po::value<int>()->default_value(0),
@@ -70,16 +101,47 @@ int main(int argc, char** argv) {
     if (vm.count("train-config")) r.train_config_path = vm["train-config"].as<std::string>();
     if (r.threads < 1) throw ConfigError("--threads must be >= 1");
     if (r.delay_ms < 0) throw ConfigError("--delay-ms must be >= 0");
+    if (vm.count("device")) r.device = vm["device"].as<std::string>();
+#ifdef MNAS_WITH_MPI
+    if (is_worker) {
+      if (r.device.empty()) r.device = search::cuda_device_for_local_rank(mpi->local_rank());
+      search::set_torch_threads(r.threads);
+      search::run_mpi_worker(*mpi, [&](const nlohmann::json& cfg, const search::MpiSession&) {
+        experiments::RunOptions worker = r;
+        worker.delay_ms = cfg.at("delay_ms").get<int>();
+        return experiments::make_accuracy_fn(experiments::experiment_from_json(cfg.at("experiment")),
+                                             worker);
+      });
+      return 0;
+    }
+    if (mpi) {
+      search::MpiOptions mo;
+      mo.worker_timeout_s = vm["worker-timeout"].as<double>();
+      if (!(mo.worker_timeout_s > 0)) throw ConfigError("--worker-timeout must be > 0");
+      const bool quiet = r.quiet;
+      r.make_evaluator = [&, mo, quiet](const experiments::ExperimentConfig& c,
+                                       experiments::DeployLatency& lat) {
+        if (!quiet) {
+          std::cout << "mpi: controller + " << mpi->size() - 1 << " workers\n" << std::flush;
+        }
+        return std::unique_ptr<search::Evaluator>(std::make_unique<search::MpiEvaluator>(
+            *mpi, nlohmann::json{{"experiment", experiments::to_json(c)}, {"delay_ms", r.delay_ms}},
+            lat.fn, lat.params, mo, [](const std::string& event) {
+              std::cerr << "mnas_search: mpi: " << event << "\n";
+            }));
+      };
+    }
+#endif
     experiments::run_search(o, r, std::cout);
     return 0;
   } catch (const po::error& e) {
     std::cerr << "mnas_search: " << e.what() << "\n(see mnas_search --help)\n";
-    return 2;
+    return exit_code(2);
   } catch (const Error& e) {
     std::cerr << "mnas_search: " << e.what() << "\n";
-    return 2;
+    return exit_code(2);
   } catch (const std::exception& e) {
     std::cerr << "mnas_search: internal error: " << e.what() << "\n";
-    return 1;
+    return exit_code(1);
   }
 }

@@ -97,6 +97,12 @@ void set_torch_threads(int n) {
   torch::set_num_threads(n);
 }
 
+std::string cuda_device_for_local_rank(int local_rank) {
+  if (!torch::cuda::is_available()) return "";
+  const int n = static_cast<int>(torch::cuda::device_count());
+  return "cuda:" + std::to_string(local_rank % n);
+}
+
 // ---- the LSTM --------------------------------------------------------------
 
 namespace {

@@ -53,6 +53,11 @@ PpoConfig ppo_config_from_json(const nlohmann::json& j);
 // controller and anything else in the process that uses LibTorch; n >= 1.
 void set_torch_threads(int n);
 
+// The CUDA device for the process with this local rank on its host
+// ("cuda:<local_rank mod device count>"), or "" when CUDA is unavailable: one
+// GPU per MPI rank.
+std::string cuda_device_for_local_rank(int local_rank);
+
 class PpoController : public Strategy {
  public:
   // Builds the LSTM for `choice_sizes` and initialises it from `seed`.

@@ -1,0 +1,66 @@
+// Test driver for the MPI evaluator, run under mpirun by mpi_evaluator_test:
+// rank 0 submits trials of random architectures and prints every result (one
+// JSON object per line, "result" or "event"); worker ranks train with the
+// synthetic objective and, when asked, one of them dies (SIGKILL) mid-trial.
+//
+//   mpirun --oversubscribe --enable-recovery -np 3 mpi_driver TRIALS KILL_RANK KILL_TRIAL
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <random>
+#include <thread>
+
+#include "search/mpi_evaluator.h"
+#include "search/synthetic.h"
+#include "space/block_codec.h"
+#include "space/search_space.h"
+
+using namespace mnas;
+
+int main(int argc, char** argv) {
+  search::MpiSession mpi(&argc, &argv);
+  const int trials = argc > 1 ? std::atoi(argv[1]) : 10;
+  const int kill_rank = argc > 2 ? std::atoi(argv[2]) : -1;
+  const int kill_trial = argc > 3 ? std::atoi(argv[3]) : -1;
+  const space::GlobalParams deploy;
+  if (mpi.rank() > 0) {
+    search::run_mpi_worker(mpi, [&](const nlohmann::json& config, const search::MpiSession& s) {
+      const int delay = config.at("delay_ms").get<int>();
+      auto inner = search::synthetic_accuracy_fn(deploy, delay);
+      const int rank = s.rank();
+      return search::AccuracyFn([=](const space::ArchSpec& arch, uint64_t seed) {
+        // Dies half-way through the chosen trial (seed = trial index here).
+        if (rank == kill_rank && static_cast<int>(seed) == kill_trial) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(delay / 2));
+          std::raise(SIGKILL);
+        }
+        return inner(arch, seed);
+      });
+    });
+    return 0;
+  }
+  search::MpiOptions options;
+  options.worker_timeout_s = 3.0;
+  search::MpiEvaluator eval(
+      mpi, {{"delay_ms", 200}}, search::synthetic_latency_fn(deploy), deploy, options,
+      [](const std::string& e) { std::cout << nlohmann::json({{"event", e}}).dump() << std::endl; });
+  const auto space = space::SearchSpace::mnasnet_default();
+  std::mt19937 rng(1);
+  int submitted = 0, done = 0;
+  while (done < trials) {
+    while (submitted < trials && eval.in_flight() < eval.capacity()) {
+      std::vector<int> actions;
+      for (int n : space.choice_sizes()) actions.push_back(std::uniform_int_distribution<int>(0, n - 1)(rng));
+      search::TrialRequest req;
+      req.trial = submitted;
+      req.seed = static_cast<uint64_t>(submitted);
+      req.arch = space::arch_to_string(space.decode(actions));
+      eval.submit(req);
+      ++submitted;
+    }
+    const auto r = eval.poll();
+    std::cout << nlohmann::json({{"result", search::to_json(r)}}).dump() << std::endl;
+    ++done;
+  }
+  return 0;
+}
