@@ -213,7 +213,8 @@ RunResult run_search(const ConfigOverrides& overrides, const RunOptions& options
   // Everything that can refuse the configuration runs before the first write.
   auto strategy = make_strategy(config);
   if (config.objective == "proxy" && !options.quiet) {
-    out << "latency: predictor for deploy " << config.deploy.dump()
+    out << "latency: predictor for deploy "
+        << latency::to_json(latency::deploy_config_from_json(config.deploy)).dump()
         << " (its lookup table is profiled into the db on first use, ~2-3 min; cached after)\n"
         << std::flush;
   }
@@ -249,6 +250,17 @@ RunResult run_search(const ConfigOverrides& overrides, const RunOptions& options
   if (!options.quiet) {
     out << (options.resume ? "resuming" : "starting") << " experiment " << exp << " in "
         << options.db_path << ": " << describe(config) << "\n";
+    if (config.objective == "proxy") {
+      // Each child stops at the proxy's time limit, so the budget bounds the
+      // wall time (plus ~5 s evaluation per child).
+      const auto proxy = train::proxy_config_from_json(config.proxy);
+      if (proxy.time_limit_s > 0) {
+        const double worst = (config.budget - finished) * (proxy.time_limit_s + 5) /
+                             std::max(1, evaluator->capacity());
+        out << "  " << config.budget - finished << " trials to run, each child trains at most "
+            << fmt(proxy.time_limit_s, 0) << " s: at most " << duration(worst) << " from now\n";
+      }
+    }
     if (options.resume) {
       out << "  " << finished << "/" << config.budget << " trials finished, " << requeued
           << " interrupted trial(s) re-queued\n";

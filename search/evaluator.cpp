@@ -112,6 +112,14 @@ TrialResult trial_result_from_json(const nlohmann::json& j) {
   return r;
 }
 
+void add_deploy_metrics(TrialResult& r, const space::ArchSpec& arch, const LatencyFn& latency,
+                        const space::GlobalParams& deploy) {
+  const auto cost = space::model_cost(space::expand_layers(arch, deploy));
+  r.params = cost.total.params;
+  r.macs = cost.total.macs;
+  r.latency_ms = latency(arch);
+}
+
 InProcessEvaluator::InProcessEvaluator(AccuracyFn accuracy, LatencyFn latency,
                                        space::GlobalParams deploy, std::string worker)
     : accuracy_(std::move(accuracy)),
@@ -131,10 +139,7 @@ TrialResult InProcessEvaluator::poll() {
   r.worker = worker_;
   try {
     const auto arch = space::decode_arch(space::split_block_strings(req.arch));
-    const auto cost = space::model_cost(space::expand_layers(arch, deploy_));
-    r.params = cost.total.params;
-    r.macs = cost.total.macs;
-    r.latency_ms = latency_(arch);
+    add_deploy_metrics(r, arch, latency_, deploy_);
     const ChildOutcome out = accuracy_(arch, req.seed);
     r.status = out.status;
     r.accuracy = out.accuracy;

@@ -88,6 +88,11 @@ using AccuracyFn = std::function<ChildOutcome(const space::ArchSpec&, uint64_t s
 // Latency of one architecture at the deploy configuration, in milliseconds.
 using LatencyFn = std::function<double(const space::ArchSpec&)>;
 
+// Fills r.params, r.macs (space::model_cost under `deploy`) and r.latency_ms
+// (`latency`) for `arch`. Throws what the callbacks throw.
+void add_deploy_metrics(TrialResult& r, const space::ArchSpec& arch, const LatencyFn& latency,
+                        const space::GlobalParams& deploy);
+
 // Runs trials in the calling process, one at a time: submit() queues, poll()
 // evaluates the oldest queued request (decode the string, latency, params and
 // MACs under `deploy`, then accuracy) and returns its result. Exceptions from

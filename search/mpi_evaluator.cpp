@@ -9,8 +9,6 @@
 
 #include "common/error.h"
 #include "space/block_codec.h"
-#include "space/counters.h"
-#include "space/layer_spec.h"
 
 namespace mnas::search {
 namespace {
@@ -168,11 +166,8 @@ TrialResult MpiEvaluator::poll() {
       // The controller holds the latency table: latency and counts are
       // computed here, at the deploy configuration.
       try {
-        const auto arch = space::decode_arch(space::split_block_strings(request.arch));
-        const auto cost = space::model_cost(space::expand_layers(arch, deploy_));
-        r.params = cost.total.params;
-        r.macs = cost.total.macs;
-        r.latency_ms = latency_(arch);
+        add_deploy_metrics(r, space::decode_arch(space::split_block_strings(request.arch)), latency_,
+                           deploy_);
       } catch (const std::exception& e) {
         r.status = TrialStatus::kFailed;
         r.message = std::string("latency: ") + e.what();

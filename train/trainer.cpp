@@ -440,7 +440,7 @@ class Run {
       }
       if (timed_out && step_ < end_step) {
         r.status = TrialStatus::kTimeout;
-        r.message = "time limit of " + std::to_string(c_.time_limit_s) + " s reached at step " +
+        r.message = "time limit of " + std::to_string(static_cast<int64_t>(std::lround(c_.time_limit_s))) + " s reached at step " +
                     std::to_string(step_) + " of " + std::to_string(end_step);
         break;
       }
