@@ -9,5 +9,5 @@ if(MNAS_WITH_MPI)
   target_compile_definitions(mpi_tests PRIVATE
     MNAS_MPIEXEC="${MPIEXEC_EXECUTABLE}"
     MNAS_MPI_DRIVER="$<TARGET_FILE:mpi_driver>")
-  add_dependencies(mpi_tests mpi_driver)
+  add_dependencies(mpi_tests mpi_driver mnas_search mnas_report)
 endif()

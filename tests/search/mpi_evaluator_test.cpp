@@ -83,3 +83,35 @@ TEST(MpiEvaluator, KilledWorkerTrialIsRequeuedAndTheSearchFinishes) {
 }
 
 }  // namespace
+
+namespace {
+
+// mnas_search itself under mpirun (controller + 2 workers): the experiment
+// database holds every trial once, evaluated by both workers.
+TEST(MpiSearch, MnasSearchUnderMpirunRecordsEveryTrial) {
+  const std::string db = ::testing::TempDir() + "mpi_search_test.db";
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db + suffix).c_str());
+  const std::string bin = std::string(MNAS_BINARY_DIR) + "/apps/";
+  const std::string run = std::string(MNAS_MPIEXEC) +
+                          " --allow-run-as-root --oversubscribe --enable-recovery -np 3 " + bin +
+                          "mnas_search --objective synthetic --strategy random --budget 8 "
+                          "--delay-ms 100 --threads 1 --quiet --db " + db + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(run.c_str()), 0);
+  FILE* pipe = popen((bin + "mnas_report --trials --format json --db " + db).c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  ASSERT_EQ(pclose(pipe), 0);
+  const auto trials = nlohmann::json::parse(out);
+  ASSERT_EQ(trials.size(), 8u) << out.substr(0, 500);
+  std::set<std::string> workers;
+  for (const auto& t : trials) {
+    EXPECT_EQ(t.at("status"), "done");
+    workers.insert(t.at("worker").get<std::string>().substr(0, 5));
+  }
+  EXPECT_EQ(workers, (std::set<std::string>{"rank1", "rank2"}));
+}
+
+}  // namespace
