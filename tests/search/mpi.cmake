@@ -1,6 +1,7 @@
 # MPI evaluator tests: a driver run under mpirun by a GoogleTest binary.
 if(MNAS_WITH_MPI)
-  add_executable(mpi_driver mpi_driver.cpp)
+  # The driver lives in search/tools: a program run under mpirun, not a test.
+  add_executable(mpi_driver ${PROJECT_SOURCE_DIR}/search/tools/mpi_driver.cpp)
   target_link_libraries(mpi_driver PRIVATE mnas::search_mpi)
   mnas_add_test(mpi_tests
     SOURCES mpi_evaluator_test.cpp

@@ -1,4 +1,5 @@
-// Test driver for the MPI evaluator, run under mpirun by mpi_evaluator_test:
+// Driver for the MPI evaluator, run under mpirun by tests/search/mpi_evaluator_test
+// (also a quick check that MPI works across the hosts of a cluster):
 // rank 0 submits trials of random architectures and prints every result (one
 // JSON object per line, "result" or "event"); worker ranks train with the
 // synthetic objective and, when asked, one of them dies (SIGKILL) mid-trial.
