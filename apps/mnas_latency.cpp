@@ -1,6 +1,6 @@
 // mnas_latency: latency measurement, lookup tables and predictors.
 //
-//   mnas_latency measure mnasnet-b1 [--engine onednn] [--repeat 5]
+//   mnas_latency measure mnasnet-b1 [--engine onednn] [--repeat 5] [--db lat.db] [--raw]
 //   mnas_latency profile --db lat.db [--space experiments/space-mnasnet.json] [--archs FILE]
 //   mnas_latency predict --db lat.db mnasnet-a1
 //   mnas_latency sample 100 --seed 2026 --out held-out.txt
@@ -108,6 +108,7 @@ latency::MeasureOptions measure_options(const po::variables_map& vm) {
   o.min_runs = vm["runs"].as<int>();
   o.max_runs = std::max(o.max_runs, o.min_runs);
   o.pin = !vm.count("no-pin");
+  o.normalize = !vm.count("raw");
   return o;
 }
 
@@ -116,7 +117,12 @@ int cmd_measure(const Args& a) {
   const auto e = arch_from(a.positional, a.vm, d);
   const int repeat = a.vm["repeat"].as<int>();
   if (repeat < 1) throw ConfigError("--repeat should be >= 1, got " + std::to_string(repeat));
-  const auto opts = measure_options(a.vm);
+  auto opts = measure_options(a.vm);
+  if (opts.normalize && a.vm.count("db")) {
+    // The table's reference constant: figures comparable with its rows.
+    db::Database db(a.vm["db"].as<std::string>());
+    opts.reference_ms = latency::table_reference_ms(db, d);
+  }
   std::vector<latency::Measurement> ms;
   for (int r = 0; r < repeat; ++r) ms.push_back(latency::measure(e.arch, e.params, d, opts));
   std::vector<double> medians;
@@ -128,7 +134,8 @@ int cmd_measure(const Args& a) {
   if (a.vm.count("json")) {
     nlohmann::json j = {{"arch", e.label}, {"deploy", latency::to_json(d)},
                         {"engine", ms[0].engine}, {"repeats", nlohmann::json::array()},
-                        {"median_ms", mid}, {"max_deviation_percent", spread}};
+                        {"median_ms", mid}, {"max_deviation_percent", spread},
+                        {"reference_ms", ms[0].reference_ms}};
     for (const auto& m : ms) {
       j["repeats"].push_back({{"median_ms", m.median_ms}, {"p10_ms", m.p10_ms},
                               {"p90_ms", m.p90_ms}, {"runs", m.runs},
@@ -139,6 +146,12 @@ int cmd_measure(const Args& a) {
   }
   std::cout << e.label << "\n  " << d.device << ", engine " << ms[0].engine << ", "
             << d.threads << " thread(s), " << d.image_size << " px, batch " << d.batch << "\n";
+  if (ms[0].reference_ms > 0) {
+    std::cout << "  normalised by the reference layer (" << fixed(ms[0].reference_ms, 4)
+              << " ms nominal; --raw for wall-clock times)\n";
+  } else {
+    std::cout << "  raw wall-clock times\n";
+  }
   for (size_t r = 0; r < ms.size(); ++r) {
     std::cout << "  run " << r + 1 << ": median " << fixed(ms[r].median_ms) << " ms  p10 "
               << fixed(ms[r].p10_ms) << "  p90 " << fixed(ms[r].p90_ms) << "  (" << ms[r].runs
@@ -172,7 +185,8 @@ int cmd_profile(const Args& a) {
   std::cout << "table " << latency::to_string(p.table().id) << ": " << p.table().layers.size()
             << " layers, " << p.table().calibration.size() << " calibration architectures\n"
             << "correction: " << fixed(c.scale, 4) << " x LUT sum + " << fixed(c.per_layer_ms, 4)
-            << " ms x layers + " << fixed(c.offset_ms, 3) << " ms\n";
+            << " ms x layers + " << fixed(c.per_mact_ms, 4) << " ms x M activations + "
+            << fixed(c.offset_ms, 3) << " ms\n";
   return 0;
 }
 
@@ -230,7 +244,8 @@ int cmd_validate(const Args& a) {
   }
   DeployConfig concrete = d;
   concrete.engine = p.table().id.engine;
-  const auto opts = measure_options(a.vm);
+  auto opts = measure_options(a.vm);
+  if (opts.normalize) opts.reference_ms = latency::table_reference_ms(db, concrete);
   std::vector<latency::ModelToMeasure> models;
   for (const auto& e : entries) models.push_back({e.arch, e.params});
   const bool verbose = !a.vm.count("quiet");
@@ -348,6 +363,7 @@ int main(int argc, char** argv) {
       ("rounds", po::value<int>()->default_value(latency::kRounds),
        "validate: interleaved rounds over the architectures")
       ("no-pin", "do not pin single-thread measurements to one CPU")
+      ("raw", "measure/validate: raw wall-clock times, no reference normalisation")
       ("quiet,q", "no progress display")
       ("json", "JSON output (measure, predict)");
   po::options_description hidden;

@@ -69,6 +69,8 @@ int main(int argc, char** argv) {
       ("worker-timeout", po::value<double>()->default_value(3600),
        "under mpirun: seconds a worker may stay silent on one trial before it is written off")
       ("top", po::value<int>()->default_value(5), "architectures listed at the end")
+      ("measure-top", po::value<int>()->default_value(3),
+       "measure the best K trials end to end at the end (0 = none)")
       ("train-config", po::value<std::string>(), "also write the best trial's mnas_train config here")
       ("delay-ms", po::value<int>()->default_value(0),
        "synthetic objective only: sleep this long per trial (demos, kill tests)")
@@ -96,6 +98,10 @@ int main(int argc, char** argv) {
     r.resume = vm.count("resume") > 0;
     r.threads = vm["threads"].as<int>();
     r.top_k = vm["top"].as<int>();
+    r.measure_top = vm["measure-top"].as<int>();
+    if (r.measure_top < 0) {
+      throw ConfigError("--measure-top should be >= 0, got " + std::to_string(r.measure_top));
+    }
     r.delay_ms = vm["delay-ms"].as<int>();
     r.quiet = vm.count("quiet") > 0;
     if (vm.count("train-config")) r.train_config_path = vm["train-config"].as<std::string>();

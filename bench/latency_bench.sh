@@ -9,7 +9,8 @@
 # Run it alone on the machine (on the shared dev host: inside
 # `flock /tmp/mnas-cpu.lock`). Each figure is the best of ROUNDS rounds of
 # medians, the rounds alternating mnas and Python so that both see the same
-# machine state.
+# machine state. mnas runs with --raw (wall-clock times, no reference
+# normalisation) so that both sides are timed the same way.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
@@ -19,7 +20,7 @@ lat="$build/apps/mnas_latency"
 py=/usr/bin/python3
 
 median_of() {  # mnas_latency measure ... --json -> median_ms
-  "$lat" measure "$@" --threads "$threads" --json | $py -c 'import json,sys; print(json.load(sys.stdin)["median_ms"])'
+  "$lat" measure "$@" --threads "$threads" --raw --json | $py -c 'import json,sys; print(json.load(sys.stdin)["median_ms"])'
 }
 ratio() { $py -c "print($1 / $2)"; }
 best() { printf '%s\n' "$@" | sort -g | head -1; }

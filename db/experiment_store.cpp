@@ -232,6 +232,16 @@ void ExperimentStore::finish_trial(const TrialRecord& t) {
   if (q.exec() != 1) throw DbError("no trial " + std::to_string(t.index) + " to finish");
 }
 
+void ExperimentStore::set_measured_latency(int64_t experiment_id, int64_t index, double ms) {
+  SQLite::Statement q(db_.sql(),
+                      "UPDATE trials SET measured_latency_ms = ? WHERE experiment_id = ? AND "
+                      "trial_index = ?");
+  q.bind(1, ms);
+  q.bind(2, experiment_id);
+  q.bind(3, index);
+  if (q.exec() != 1) throw DbError("no trial " + std::to_string(index) + " to record a latency for");
+}
+
 int ExperimentStore::requeue_interrupted(int64_t experiment_id) {
   SQLite::Statement q(db_.sql(),
                       "UPDATE trials SET status = 'queued' WHERE experiment_id = ? AND status = "

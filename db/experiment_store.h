@@ -87,6 +87,9 @@ class ExperimentStore {
   void mark_running(int64_t experiment_id, int64_t index, const std::string& worker);
   // Stores the outcome fields and status of `trial` (finished_at = now).
   void finish_trial(const TrialRecord& trial);
+  // Records the end-to-end measured latency of a trial (the search measures
+  // its final candidates). Throws DbError when the trial does not exist.
+  void set_measured_latency(int64_t experiment_id, int64_t index, double ms);
   // running -> queued for every interrupted trial; returns how many.
   int requeue_interrupted(int64_t experiment_id);
 

@@ -23,6 +23,16 @@ const std::vector<std::string>& migrations() {
       " runs INTEGER NOT NULL, source TEXT NOT NULL,"
       " created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
       " PRIMARY KEY (device, engine, threads, image_size, batch, arch));",
+      // v2: reference-normalised measurement; v1's local measurements are
+      // not comparable with normalised ones, so they go (to be re-profiled).
+      "CREATE TABLE latency_reference ("
+      " device TEXT NOT NULL, engine TEXT NOT NULL, threads INTEGER NOT NULL,"
+      " image_size INTEGER NOT NULL, batch INTEGER NOT NULL, workload TEXT NOT NULL,"
+      " ref_ms REAL NOT NULL,"
+      " created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
+      " PRIMARY KEY (device, engine, threads, image_size, batch));"
+      "DELETE FROM latency_layers WHERE source = 'measured';"
+      "DELETE FROM latency_calibration WHERE source = 'measured';",
   };
   return kSteps;
 }
@@ -39,7 +49,42 @@ void bind_key(SQLite::Statement& s, const LatencyTableKey& k) {
 
 LatencyStore::LatencyStore(Database& db) : db_(db) {
   if (!db_.read_only()) db_.migrate(kComponent, migrations());
-  has_schema_ = db_.schema_version(kComponent) >= 1;
+  const int version = db_.schema_version(kComponent);
+  has_schema_ = version >= 1;
+  has_reference_ = version >= 2;
+}
+
+double LatencyStore::reference_ms(const LatencyTableKey& key, std::string* workload) {
+  if (!has_reference_) return 0.0;
+  try {
+    SQLite::Statement q(db_.sql(),
+                        "SELECT ref_ms, workload FROM latency_reference WHERE device = ? AND "
+                        "engine = ? AND threads = ? AND image_size = ? AND batch = ?");
+    bind_key(q, key);
+    if (!q.executeStep()) return 0.0;
+    if (workload) *workload = q.getColumn(1).getString();
+    return q.getColumn(0).getDouble();
+  } catch (const SQLite::Exception& e) {
+    throw DbError("reading latency_reference from '" + db_.path() + "': " + e.what());
+  }
+}
+
+void LatencyStore::put_reference(const LatencyTableKey& key, const std::string& workload,
+                                 double ms) {
+  if (db_.read_only()) throw DbError("cannot write latency rows: '" + db_.path() + "' is read-only");
+  try {
+    db_.transaction([&] {
+      SQLite::Statement s(db_.sql(),
+                          "INSERT OR REPLACE INTO latency_reference (device, engine, threads, "
+                          "image_size, batch, workload, ref_ms) VALUES (?, ?, ?, ?, ?, ?, ?)");
+      bind_key(s, key);
+      s.bind(6, workload);
+      s.bind(7, ms);
+      s.exec();
+    });
+  } catch (const SQLite::Exception& e) {
+    throw DbError("writing latency_reference to '" + db_.path() + "': " + e.what());
+  }
 }
 
 std::vector<LatencyRow> LatencyStore::select(const char* table, const LatencyTableKey& key,

@@ -8,6 +8,14 @@
 //   latency_calibration(device, engine, threads, image_size, batch, arch,
 //                  median_ms, p10_ms, p90_ms, runs, source, created_at)
 //     PRIMARY KEY (device, engine, threads, image_size, batch, arch)
+// Version 2 adds
+//   latency_reference(device, engine, threads, image_size, batch, workload,
+//                  ref_ms, created_at)  PRIMARY KEY (the table key)
+// the nominal latency of the reference workload that every local measurement
+// of the table is normalised by (latency/measure.h), and drops the rows that
+// version 1 measured locally: they were not normalised, so they would not be
+// comparable with new ones (imported rows stay; the rest is re-profiled on
+// next use).
 // `source` is "measured" or "imported". Every write is one transaction:
 // a kill leaves the previous rows, never half a batch.
 #pragma once
@@ -53,6 +61,12 @@ class LatencyStore {
   // Every table key present (layers or calibration), sorted.
   std::vector<LatencyTableKey> tables();
 
+  // The reference latency of a table (ms, > 0), or 0 when none is stored.
+  // `workload` receives the reference's description when given.
+  double reference_ms(const LatencyTableKey& key, std::string* workload = nullptr);
+  // Stores it (replacing), in one transaction.
+  void put_reference(const LatencyTableKey& key, const std::string& workload, double ms);
+
   // Insert or replace rows, all in one transaction.
   void put_layers(const LatencyTableKey& key, const std::vector<LatencyRow>& rows);
   void put_calibration(const LatencyTableKey& key, const std::vector<LatencyRow>& rows);
@@ -66,6 +80,7 @@ class LatencyStore {
 
   Database& db_;
   bool has_schema_ = false;
+  bool has_reference_ = false;  // schema version >= 2
 };
 
 }  // namespace mnas::db

@@ -155,12 +155,12 @@ std::string format_trials(const std::vector<db::TrialRecord>& trials, Format for
   } else {
     os << std::left << std::setw(6) << "trial" << std::setw(9) << "status" << std::right
        << std::setw(8) << "reward" << std::setw(8) << "acc" << std::setw(9) << "lat_ms"
-       << std::setw(8) << "params" << std::setw(8) << "MMACs" << std::setw(8) << "sec"
+       << std::setw(9) << "meas_ms" << std::setw(8) << "params" << std::setw(8) << "MMACs" << std::setw(8) << "sec"
        << "  arch\n";
     for (const auto& t : trials) {
       os << std::left << std::setw(6) << t.index << std::setw(9) << t.status << std::right
          << std::setw(8) << num(t.reward, 4) << std::setw(8) << num(t.accuracy, 4) << std::setw(9)
-         << num(t.latency_ms, 2) << std::setw(8)
+         << num(t.latency_ms, 2) << std::setw(9) << num(t.measured_latency_ms, 2) << std::setw(8)
          << (t.params ? num(static_cast<double>(*t.params) / 1e6, 2) + "M" : "") << std::setw(8)
          << (t.macs ? num(static_cast<double>(*t.macs) / 1e6, 0) : "") << std::setw(8)
          << num(t.seconds, 2) << "  " << arch_summary(t.arch);

@@ -16,6 +16,7 @@
 #include "search/ppo_controller.h"
 #include "search/reward.h"
 #include "search/synthetic.h"
+#include "latency/deploy_config.h"
 #include "latency/measure.h"
 #include "train/child_trainer.h"
 #include "space/block_codec.h"
@@ -196,6 +197,47 @@ ExperimentConfig check_experiment(db::ExperimentStore& store, const ConfigOverri
   return config;
 }
 
+// The best `k` successful trials by reward that have no measured latency yet
+// are measured end to end on the deploy configuration (interleaved, in the
+// units of the latency table), recorded in one transaction and printed.
+void measure_final_candidates(db::ExperimentStore& store, db::Database& db,
+                              const ExperimentConfig& c, int64_t exp, int k, std::ostream& out) {
+  if (k <= 0 || c.objective == "synthetic") return;
+  const latency::DeployConfig deploy = latency::deploy_config_from_json(c.deploy);
+  if (latency::is_remote(deploy)) return;
+  std::vector<db::TrialRecord> todo;
+  for (auto& t : best_trials(store.trials(exp), k)) {
+    if (!t.measured_latency_ms) todo.push_back(t);
+  }
+  if (todo.empty()) return;
+  space::GlobalParams params;
+  params.image_size = deploy.image_size;
+  params.num_classes = deploy.num_classes;
+  params.input_channels = deploy.input_channels;
+  params = c.space.global_params(params);
+  std::vector<latency::ModelToMeasure> models;
+  for (const auto& t : todo) {
+    models.push_back({space::decode_arch(space::split_block_strings(t.arch)), params});
+  }
+  latency::MeasureOptions o;
+  o.reference_ms = latency::table_reference_ms(db, deploy);
+  const auto ms = latency::measure_many(models, deploy, o, latency::kRounds, /*quiet=*/true);
+  store.transaction([&] {
+    for (size_t i = 0; i < todo.size(); ++i) {
+      store.set_measured_latency(exp, todo[i].index, ms[i].median_ms);
+    }
+  });
+  out << "\nthe best " << todo.size() << " measured end to end (" << deploy.device << ", "
+      << ms[0].engine << ", " << deploy.threads << " thread(s), " << deploy.image_size << " px):\n";
+  for (size_t i = 0; i < todo.size(); ++i) {
+    const double pred = todo[i].latency_ms.value_or(0.0);
+    out << "  trial " << todo[i].index << ": measured " << fmt(ms[i].median_ms, 2)
+        << " ms, predicted " << fmt(pred, 2) << " ms";
+    if (pred > 0) out << " (" << fmt((pred / ms[i].median_ms - 1.0) * 100.0, 1) << "%)";
+    out << "\n";
+  }
+}
+
 }  // namespace
 
 RunResult run_search(const ConfigOverrides& overrides, const RunOptions& options,
@@ -362,6 +404,7 @@ RunResult run_search(const ConfigOverrides& overrides, const RunOptions& options
   }
   store.transaction([&] { store.set_experiment_status(exp, "done"); });
   result.trials_finished = finished;
+  measure_final_candidates(store, database, config, exp, options.measure_top, out);
 
   const auto record = *store.experiment(exp);
   out << summary_text(store, record, options.top_k);

@@ -46,6 +46,11 @@ struct RunOptions {
   // mid-trial with it; also shows the progress output at a readable pace).
   int delay_ms = 0;
   int top_k = 5;      // architectures listed at the end
+  // The best this many trials by reward are measured end to end on the
+  // deploy configuration at the end (measured_latency_ms, shown next to the
+  // predicted latency); 0 = none. Not for the synthetic objective or a
+  // remote device.
+  int measure_top = 3;
   // When set, the mnas_train configuration of the best trial is written here
   // (write-then-rename) at the end.
   std::string train_config_path;

@@ -16,6 +16,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -280,22 +281,59 @@ torch::Tensor random_input(int batch, int channels, int h, int w, torch::Device 
   return torch::randn({batch, channels, h, w}).to(device);
 }
 
+// The input of timed runs: in the layout the engine computes in, so that a
+// single layer's time does not include a layout copy that the whole network
+// makes only once (the oneDNN runner's contiguous() is then a no-op).
+torch::Tensor timed_input(int batch, int channels, int h, int w, torch::Device device,
+                          const std::string& engine) {
+  auto x = random_input(batch, channels, h, w, device);
+  return engine == "onednn" ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
+}
+
+// The reference workload, compiled, with its input and nominal latency.
+struct Reference {
+  Runner run;
+  torch::Tensor x;
+  double ms = 0.0;
+};
+
+Reference make_reference(const std::string& engine, torch::Device device, int batch, double ms) {
+  const auto l = reference_layer();
+  torch::manual_seed(0);
+  Reference r{make_layer_runner(l, space::GlobalParams{}, engine, device),
+              timed_input(batch, l.in_channels, l.in_h, l.in_w, device, engine), ms};
+  return r;
+}
+
 // Appends the times of timed runs of `run` on `x` to `times` (after `warmup`
 // untimed runs) until min_runs and min_time_ms are both reached, or max_runs.
+// With a reference, each run is followed by one of the reference and its time
+// is scaled by ref->ms / (the reference run's time).
 void sample_runner(const Runner& run, const torch::Tensor& x, torch::Device device, int warmup,
-                   int min_runs, int max_runs, double min_time_ms, std::vector<double>& times) {
+                   int min_runs, int max_runs, double min_time_ms, std::vector<double>& times,
+                   const Reference* ref = nullptr) {
   torch::InferenceMode guard;
   auto sync = [&] {
     if (device.is_cuda()) torch::cuda::synchronize(device.index());
   };
-  for (int i = 0; i < warmup; ++i) run(x);
+  for (int i = 0; i < warmup; ++i) {
+    run(x);
+    if (ref) ref->run(ref->x);
+  }
   sync();
   const auto start = Clock::now();
   for (int n = 0; n < max_runs && (n < min_runs || ms_since(start) < min_time_ms); ++n) {
     const auto t0 = Clock::now();
     auto y = run(x);
     sync();
-    times.push_back(ms_since(t0));
+    double t = ms_since(t0);
+    if (ref) {
+      const auto t1 = Clock::now();
+      auto yr = ref->run(ref->x);
+      sync();
+      t *= ref->ms / std::max(ms_since(t1), 1e-6);
+    }
+    times.push_back(t);
   }
 }
 
@@ -311,9 +349,9 @@ Timing summarize(std::vector<double> times) {
 }
 
 Timing time_runner(const Runner& run, const torch::Tensor& x, torch::Device device, int warmup,
-                   int min_runs, int max_runs, double min_time_ms) {
+                   int min_runs, int max_runs, double min_time_ms, const Reference* ref = nullptr) {
   std::vector<double> times;
-  sample_runner(run, x, device, warmup, min_runs, max_runs, min_time_ms, times);
+  sample_runner(run, x, device, warmup, min_runs, max_runs, min_time_ms, times, ref);
   return summarize(std::move(times));
 }
 
@@ -354,7 +392,23 @@ void progress(bool quiet, const std::string& what, int done, int total, Clock::t
   if (done == total) std::cerr << "\n";
 }
 
+// The 10th percentile of the reference's runs over `seconds`, alone.
+double measure_reference(const DeployConfig& deploy, const std::string& engine, double seconds) {
+  const torch::Device device = to_device(deploy);
+  ThreadScope threads(deploy.threads, true);
+  torch::InferenceMode guard;
+  const Reference ref = make_reference(engine, device, deploy.batch, 0.0);
+  return time_runner(ref.run, ref.x, device, 20, 50, 1 << 30, seconds * 1000.0).p10_ms;
+}
+
 }  // namespace
+
+// The nominal reference latency a measurement uses: 0 (raw) on CUDA or when
+// normalisation is off, else the given one or the per-process one.
+static double nominal_reference_ms(const DeployConfig& deploy, const MeasureOptions& o) {
+  if (!o.normalize || !to_device(deploy).is_cpu()) return 0.0;
+  return o.reference_ms > 0 ? o.reference_ms : reference_ms(deploy);
+}
 
 double engine_error(const space::ArchSpec& arch, const space::GlobalParams& params,
                     const DeployConfig& deploy, const std::string& engine) {
@@ -430,6 +484,38 @@ std::string resolve_engine(const DeployConfig& deploy) {
   return "eager";
 }
 
+space::LayerSpec reference_layer() {
+  return space::block_layer(space::decode_block("r1_k5_s11_e3_i40_o40_noskip"), 0, 0, 40, 40, 40,
+                            28, 28);
+}
+
+double reference_ms(const DeployConfig& deploy, double seconds) {
+  validate(deploy);
+  const std::string engine = resolve_engine(deploy);
+  const std::string key = to_string(table_id(deploy, engine));
+  static std::mutex mutex;
+  static std::map<std::string, double> cache;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = cache.find(key);
+    if (it != cache.end()) return it->second;
+  }
+  const double ms = measure_reference(deploy, engine, seconds);
+  std::lock_guard<std::mutex> lock(mutex);
+  return cache.emplace(key, ms).first->second;
+}
+
+double table_reference_ms(db::Database& db, const DeployConfig& deploy) {
+  validate(deploy);
+  const std::string engine = resolve_engine(deploy);
+  const TableId id = table_id(deploy, engine);
+  const double stored = load_reference_ms(db, id);
+  if (stored > 0) return stored;
+  const double ms = measure_reference(deploy, engine, 3.0);
+  store_reference_ms(db, id, space::layer_key(reference_layer()), ms);
+  return ms;
+}
+
 Measurement measure(const space::ArchSpec& arch, const space::GlobalParams& params,
                     const DeployConfig& deploy) {
   return measure(arch, params, deploy, MeasureOptions{});
@@ -441,14 +527,19 @@ Measurement measure(const space::ArchSpec& arch, const space::GlobalParams& para
   check_params(params, deploy);
   const std::string engine = resolve_engine(deploy);
   const torch::Device device = to_device(deploy);
+  const double ref_ms = nominal_reference_ms(deploy, o);
   ThreadScope threads(deploy.threads, o.pin);
   Measurement m;
   torch::InferenceMode guard;
+  std::optional<Reference> ref;
+  if (ref_ms > 0) ref = make_reference(engine, device, deploy.batch, ref_ms);
   torch::manual_seed(0);
   auto run = make_model_runner(arch, params, engine, device, &m.compile_ms);
-  const auto x = random_input(deploy.batch, params.input_channels, params.image_size,
-                              params.image_size, device);
-  const Timing t = time_runner(run, x, device, o.warmup, o.min_runs, o.max_runs, o.min_time_ms);
+  const auto x = timed_input(deploy.batch, params.input_channels, params.image_size,
+                             params.image_size, device, engine);
+  const Timing t = time_runner(run, x, device, o.warmup, o.min_runs, o.max_runs, o.min_time_ms,
+                               ref ? &*ref : nullptr);
+  m.reference_ms = ref_ms;
   m.median_ms = t.median_ms;
   m.p10_ms = t.p10_ms;
   m.p90_ms = t.p90_ms;
@@ -469,8 +560,11 @@ std::vector<Measurement> measure_many(const std::vector<ModelToMeasure>& models,
   for (const auto& m : models) check_params(m.params, deploy);
   const std::string engine = resolve_engine(deploy);
   const torch::Device device = to_device(deploy);
+  const double ref_ms = nominal_reference_ms(deploy, o);
   ThreadScope threads(deploy.threads, o.pin);
   torch::InferenceMode guard;
+  std::optional<Reference> ref;
+  if (ref_ms > 0) ref = make_reference(engine, device, deploy.batch, ref_ms);
   std::vector<Runner> runners;
   std::vector<Measurement> out(models.size());
   const auto start = Clock::now();
@@ -480,8 +574,8 @@ std::vector<Measurement> measure_many(const std::vector<ModelToMeasure>& models,
                                         &out[i].compile_ms));
     progress(quiet, "compiling", static_cast<int>(i + 1), static_cast<int>(models.size()), start);
   }
-  const auto x = random_input(deploy.batch, deploy.input_channels, deploy.image_size,
-                              deploy.image_size, device);
+  const auto x = timed_input(deploy.batch, deploy.input_channels, deploy.image_size,
+                             deploy.image_size, device, engine);
   std::vector<std::vector<double>> times(models.size());
   const int per_round_min = std::max(1, o.min_runs / rounds);
   const int per_round_max = std::max(per_round_min, o.max_runs / rounds);
@@ -489,7 +583,7 @@ std::vector<Measurement> measure_many(const std::vector<ModelToMeasure>& models,
   for (int r = 0; r < rounds; ++r) {
     for (size_t i = 0; i < models.size(); ++i) {
       sample_runner(runners[i], x, device, r == 0 ? o.warmup : 2, per_round_min, per_round_max,
-                    o.min_time_ms / rounds, times[i]);
+                    o.min_time_ms / rounds, times[i], ref ? &*ref : nullptr);
       progress(quiet, "measuring (round " + std::to_string(r + 1) + "/" + std::to_string(rounds) + ")",
                static_cast<int>(i + 1), static_cast<int>(models.size()), t_start);
     }
@@ -505,6 +599,7 @@ std::vector<Measurement> measure_many(const std::vector<ModelToMeasure>& models,
     out[i].threads = deploy.threads;
     out[i].batch = deploy.batch;
     out[i].image_size = deploy.image_size;
+    out[i].reference_ms = ref_ms;
   }
   return out;
 }
@@ -525,8 +620,11 @@ int profile_layers(db::Database& db, const std::vector<space::LayerSpec>& layers
   }
   if (todo.empty()) return 0;
   const torch::Device device = to_device(deploy);
+  const double ref_ms = o.normalize && device.is_cpu() ? table_reference_ms(db, deploy) : 0.0;
   ThreadScope threads(deploy.threads, true);
   torch::InferenceMode guard;
+  std::optional<Reference> ref;
+  if (ref_ms > 0) ref = make_reference(engine, device, deploy.batch, ref_ms);
   const auto start = Clock::now();
   std::vector<std::pair<std::string, Timing>> batch;
   const std::string what = "profiling " + to_string(id) + " layers";
@@ -534,9 +632,10 @@ int profile_layers(db::Database& db, const std::vector<space::LayerSpec>& layers
     const auto& l = *todo[i];
     torch::manual_seed(0);
     auto run = make_layer_runner(l, params, engine, device);
-    const auto x = random_input(deploy.batch, l.in_channels, l.in_h, l.in_w, device);
+    const auto x = timed_input(deploy.batch, l.in_channels, l.in_h, l.in_w, device, engine);
     batch.emplace_back(space::layer_key(l),
-                       time_runner(run, x, device, o.warmup, o.min_runs, o.max_runs, o.min_time_ms));
+                       time_runner(run, x, device, o.warmup, o.min_runs, o.max_runs, o.min_time_ms,
+                                   ref ? &*ref : nullptr));
     if (static_cast<int>(batch.size()) >= o.chunk || i + 1 == todo.size()) {
       store_layers(db, id, batch);
       batch.clear();
@@ -564,7 +663,11 @@ int calibrate(db::Database& db, const std::vector<space::ArchSpec>& archs,
   std::vector<ModelToMeasure> models;
   for (const auto* a : todo) models.push_back({*a, params});
   if (!quiet) std::cerr << "calibrating " << to_string(id) << "\n";
-  const auto ms = measure_many(models, concrete, options, kRounds, quiet);
+  MeasureOptions o = options;
+  if (o.normalize && o.reference_ms <= 0 && to_device(concrete).is_cpu()) {
+    o.reference_ms = table_reference_ms(db, concrete);
+  }
+  const auto ms = measure_many(models, concrete, o, kRounds, quiet);
   std::vector<CalibrationPoint> points;
   for (size_t i = 0; i < todo.size(); ++i) {
     points.push_back({space::arch_to_string(*todo[i]),

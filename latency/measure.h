@@ -18,6 +18,19 @@
 // runs until both a minimum count and a minimum time are reached; median and
 // 10th/90th percentiles are reported. The thread count and CPU affinity of
 // the calling process are restored afterwards.
+//
+// Reference normalisation (CPU, on by default). On a shared virtual machine
+// the same code runs in phases that last seconds and differ by ~30% (other
+// tenants on the host's caches and memory): a median then depends on when it
+// was taken, by far more than the 3% that a latency table needs. So every
+// timed run of a model is followed at once by a run of a fixed reference
+// workload (reference_layer(): one MBConv layer), and the run's time is
+// reported as  t_model / t_reference x reference_ms,  where reference_ms is a
+// constant: stored with the latency table in the db (measured once, when the
+// table is created), or measured once per process when there is no table.
+// Phases slow both runs alike and cancel. Measurements and table rows of one
+// db share the constant, so the predictor and validation compare like with
+// like. MeasureOptions::normalize = false gives raw wall-clock times.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +57,9 @@ struct MeasureOptions {
   int max_runs = 400;        // at most this many
   double min_time_ms = 400;  // and keep going until this much time was timed
   bool pin = true;           // pin single-thread runs to one CPU
+  bool normalize = true;     // reference normalisation (CPU only; see above)
+  // The reference's nominal latency; 0 = reference_ms(deploy) (per process).
+  double reference_ms = 0.0;
 };
 
 // End-to-end measurement of one model.
@@ -58,7 +74,21 @@ struct Measurement {
   int batch = 1;
   int image_size = 224;
   double compile_ms = 0.0;  // building + optimising the engine's module
+  double reference_ms = 0.0;  // the constant used (0 = raw, not normalised)
 };
+
+// The reference workload: one fixed layer (MBConv k5 e3, 40 -> 40 channels at
+// 28x28), independent of the deploy image size.
+space::LayerSpec reference_layer();
+
+// The reference's nominal latency on `deploy` (engine resolved): the 10th
+// percentile of its runs over `seconds`, i.e. its speed when the host is
+// quiet. Measured on first use and cached for the process.
+double reference_ms(const DeployConfig& deploy, double seconds = 1.5);
+
+// The reference latency of the db table of `deploy` (engine resolved): the
+// stored one, or measured (3 s) and stored when the table has none yet.
+double table_reference_ms(db::Database& db, const DeployConfig& deploy);
 
 // The concrete engine for `deploy`: itself when not "auto" (checked to be
 // available on the device), otherwise the fastest exact engine on this host
@@ -106,6 +136,7 @@ struct ProfileOptions {
   double min_time_ms = 25;  // per layer
   int chunk = 40;           // layers per committed transaction
   bool quiet = false;       // no progress display on stderr
+  bool normalize = true;    // reference normalisation with the table's constant
 };
 
 // Times every layer of `layers` whose key is missing from the db table of
@@ -125,7 +156,7 @@ int calibrate(db::Database& db, const std::vector<space::ArchSpec>& archs,
 
 // Number of calibration architectures ensure_predictor measures, and the seed
 // it samples them with (validation files should use another seed).
-constexpr int kCalibrationArchs = 40;
+constexpr int kCalibrationArchs = 60;
 constexpr uint64_t kCalibrationSeed = 1;
 
 // A predictor for `deploy` whose table covers every layer of `space` under

@@ -9,7 +9,7 @@
 namespace mnas::latency {
 namespace {
 
-// Solves the k x k system a * x = b (k <= 3) by Gaussian elimination with
+// Solves the k x k system a * x = b (small k) by Gaussian elimination with
 // partial pivoting; false when (numerically) singular.
 template <size_t K>
 bool solve(std::array<std::array<double, K>, K> a, std::array<double, K> b,
@@ -64,9 +64,18 @@ MissingLayerError::MissingLayerError(const std::string& key, const TableId& id)
             "; profile it with: mnas_latency profile (--space FILE | --archs FILE)"),
       key_(key) {}
 
+double activations_m(const std::vector<space::LayerSpec>& layers) {
+  double sum = 0.0;
+  for (const auto& l : layers) {
+    sum += static_cast<double>(l.in_h) * l.in_w * l.in_channels +
+           static_cast<double>(l.out_h) * l.out_w * l.out_channels;
+  }
+  return sum / 1e6;
+}
+
 Correction fit_correction(const std::vector<double>& lut, const std::vector<int>& n,
-                          const std::vector<double>& y) {
-  if (lut.size() != y.size() || n.size() != y.size()) {
+                          const std::vector<double>& act, const std::vector<double>& y) {
+  if (lut.size() != y.size() || n.size() != y.size() || act.size() != y.size()) {
     throw ConfigError("fit_correction: inputs of different lengths");
   }
   for (double v : y) {
@@ -75,14 +84,17 @@ Correction fit_correction(const std::vector<double>& lut, const std::vector<int>
   Correction c;
   c.num_points = static_cast<int>(y.size());
   if (y.empty()) return c;
-  if (y.size() >= 4) {
-    std::vector<std::array<double, 3>> f;
-    for (size_t i = 0; i < y.size(); ++i) f.push_back({lut[i], static_cast<double>(n[i]), 1.0});
-    std::array<double, 3> x{};
+  if (y.size() >= 8) {
+    std::vector<std::array<double, 4>> f;
+    for (size_t i = 0; i < y.size(); ++i) {
+      f.push_back({lut[i], static_cast<double>(n[i]), act[i], 1.0});
+    }
+    std::array<double, 4> x{};
     if (relative_lsq(f, y, x) && x[0] > 0.0) {
       c.scale = x[0];
       c.per_layer_ms = x[1];
-      c.offset_ms = x[2];
+      c.per_mact_ms = x[2];
+      c.offset_ms = x[3];
       return c;
     }
   }
@@ -109,7 +121,8 @@ double Predictor::lut_sum_ms(const std::vector<space::LayerSpec>& layers) const 
 
 double Predictor::predict_ms(const std::vector<space::LayerSpec>& layers) const {
   return correction_.scale * lut_sum_ms(layers) +
-         correction_.per_layer_ms * static_cast<double>(layers.size()) + correction_.offset_ms;
+         correction_.per_layer_ms * static_cast<double>(layers.size()) +
+         correction_.per_mact_ms * activations_m(layers) + correction_.offset_ms;
 }
 
 double Predictor::predict_ms(const space::ArchSpec& arch) const {
@@ -118,15 +131,16 @@ double Predictor::predict_ms(const space::ArchSpec& arch) const {
 
 Predictor make_predictor(LatencyTable table, const space::GlobalParams& params) {
   Predictor plain(table, params, Correction{});
-  std::vector<double> lut, y;
+  std::vector<double> lut, act, y;
   std::vector<int> n;
   for (const auto& c : table.calibration) {
     const auto layers = expand_calibration(c.arch, params);
     lut.push_back(plain.lut_sum_ms(layers));
     n.push_back(static_cast<int>(layers.size()));
+    act.push_back(activations_m(layers));
     y.push_back(c.timing.median_ms);
   }
-  const Correction corr = fit_correction(lut, n, y);
+  const Correction corr = fit_correction(lut, n, act, y);
   return Predictor(std::move(table), params, corr);
 }
 

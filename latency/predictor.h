@@ -3,11 +3,16 @@
 //
 // Predictor: the lookup-table sum (ProxylessNAS / Once-for-All style) with a
 // correction fitted on end-to-end measurements of calibration architectures:
-//   predicted = scale * sum_l LUT[layer_key(l)] + per_layer_ms * n_layers + offset_ms
-// The per-layer term absorbs what single-layer timing gets wrong in a whole
-// network (per-call overhead and layout conversions at every layer boundary,
-// caches warmed by the previous layer). The fit minimises the squared
-// RELATIVE error, because accuracy is judged in percent.
+//   predicted = scale * sum_l LUT[layer_key(l)] + per_layer_ms * n_layers
+//             + per_mact_ms * (activations, millions) + offset_ms
+// where activations = sum over layers of input + output elements. The
+// per-layer and per-activation terms absorb what single-layer timing gets
+// wrong in a whole network: per-call overhead, and the layout conversions
+// (to and from the engine's blocked format) that a lone layer pays at its
+// input and output but a network pays once. On this host the activation term
+// took the held-out share within 10% from 83% to 89% (docs/latency.md). The
+// fit minimises the squared RELATIVE error, because accuracy is judged in
+// percent.
 //
 // FlopsPredictor: the baseline, linear in multiply-adds, fitted the same way.
 #pragma once
@@ -36,17 +41,23 @@ class MissingLayerError : public Error {
 struct Correction {
   double scale = 1.0;
   double per_layer_ms = 0.0;
+  double per_mact_ms = 0.0;  // per million activation elements
   double offset_ms = 0.0;
   int num_points = 0;  // calibration architectures it was fitted on (0: identity)
 };
 
-// Weighted least squares of measured ~ scale*lut + per_layer*n + offset with
-// weights 1/measured^2. With fewer than 4 points, or a singular system, falls
-// back to the scale alone (measured ~ scale*lut); with no points returns the
-// identity. REQUIRES: equal lengths, measured > 0.
+// Weighted least squares of measured ~ scale*lut + per_layer*n +
+// per_mact*activations_m + offset with weights 1/measured^2. With fewer than
+// 8 points (4 coefficients need a margin), a singular system or a
+// non-positive scale, falls back to the scale alone (measured ~ scale*lut);
+// with no points returns the identity. REQUIRES: equal lengths, measured > 0.
 Correction fit_correction(const std::vector<double>& lut_sum_ms,
                           const std::vector<int>& num_layers,
+                          const std::vector<double>& activations_m,
                           const std::vector<double>& measured_ms);
+
+// Sum over `layers` of input + output elements, in millions.
+double activations_m(const std::vector<space::LayerSpec>& layers);
 
 class Predictor {
  public:

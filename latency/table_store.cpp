@@ -86,4 +86,12 @@ TableId find_table(db::Database& db, const DeployConfig& deploy) {
                     "); build one with: mnas_latency profile --db " + db.path());
 }
 
+double load_reference_ms(db::Database& db, const TableId& id) {
+  return db::LatencyStore(db).reference_ms(to_key(id));
+}
+
+void store_reference_ms(db::Database& db, const TableId& id, const std::string& workload, double ms) {
+  db::LatencyStore(db).put_reference(to_key(id), workload, ms);
+}
+
 }  // namespace mnas::latency

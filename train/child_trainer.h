@@ -43,6 +43,7 @@ struct ProxyConfig {
   // TF BN decay. The recipe's 0.99 leaves the running statistics far from
   // the batch statistics after a few hundred steps, which wrecks eval.
   double bn_decay = 0.9;
+  std::string classifier_init = "zero";  // see TrainConfig::classifier_init
   std::string augment = "flip";   // see TrainConfig::augment
   uint64_t seed = 0;              // initialisation and data order
   double time_limit_s = 300;      // training stops with kTimeout after it; 0 = none

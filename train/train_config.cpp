@@ -23,6 +23,7 @@ void visit_fields(C& c, V&& v) {
   v("image_size", c.image_size);
   v("dropout", c.dropout);
   v("bn_decay", c.bn_decay);
+  v("classifier_init", c.classifier_init);
   v("dataset", c.dataset);
   v("data_path", c.data_path);
   v("num_classes", c.num_classes);
@@ -81,6 +82,7 @@ void visit_proxy_fields(C& c, V&& v) {
   v("label_smoothing", c.label_smoothing);
   v("dropout", c.dropout);
   v("bn_decay", c.bn_decay);
+  v("classifier_init", c.classifier_init);
   v("augment", c.augment);
   v("seed", c.seed);
   v("time_limit_s", c.time_limit_s);
@@ -173,6 +175,7 @@ void validate(const TrainConfig& c) {
   require(c.image_size >= 8 && c.image_size <= 4096, w, "image_size", "8..4096");
   require(c.dropout >= 0 && c.dropout < 1, w, "dropout", "in [0, 1)");
   require(c.bn_decay > 0 && c.bn_decay < 1, w, "bn_decay", "in (0, 1)");
+  check_one_of(w, "classifier_init", c.classifier_init, {"reference", "zero"});
   check_one_of(w, "dataset", c.dataset, {"folder", "fashion-mnist", "cifar10", "synthetic"});
   require(c.num_classes >= 0, w, "num_classes", ">= 0 (0 = from the dataset)");
   require(c.train_subset >= 0, w, "train_subset", ">= 0");
@@ -252,6 +255,7 @@ void validate(const ProxyConfig& c) {
   require(c.label_smoothing >= 0 && c.label_smoothing < 1, w, "label_smoothing", "in [0, 1)");
   require(c.dropout >= 0 && c.dropout < 1, w, "dropout", "in [0, 1)");
   require(c.bn_decay > 0 && c.bn_decay < 1, w, "bn_decay", "in (0, 1)");
+  check_one_of(w, "classifier_init", c.classifier_init, {"reference", "zero"});
   check_one_of(w, "augment", c.augment, {"inception", "crop-flip", "flip", "none"});
   require(c.time_limit_s >= 0, w, "time_limit_s", ">= 0");
   require(c.threads >= 1, w, "threads", ">= 1");

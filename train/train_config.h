@@ -29,6 +29,11 @@ struct TrainConfig {
   int image_size = 224;           // square network input, pixels
   double dropout = 0.2;           // before the classifier
   double bn_decay = 0.99;         // TF decay (PyTorch momentum = 1 - decay)
+  // Classifier weights at initialisation: "reference" = TF's uniform
+  // +-1/sqrt(num_classes) (made for 1000 classes: with 10 classes it starts
+  // from logits of std ~4 and a loss of ~8), "zero" = zeros (loss ln(classes)
+  // at step 0; the usual choice for few classes and short runs).
+  std::string classifier_init = "reference";
 
   // --- data ---
   std::string dataset = "folder";  // "folder" | "fashion-mnist" | "cifar10" | "synthetic"

@@ -236,6 +236,15 @@ class Run {
         device_(parse_device(c.device)),
         spec_(resolve_model(c, data.train.num_classes, data.train.channels)),
         net_(spec_.arch, spec_.params) {
+    if (c.classifier_init == "zero") {
+      torch::NoGradGuard no_grad;
+      for (auto& m : net_->modules(/*include_self=*/false)) {
+        if (auto* fc = m->as<torch::nn::Linear>()) {
+          fc->weight.zero_();
+          if (fc->bias.defined()) fc->bias.zero_();
+        }
+      }
+    }
     if (c.ema_decay > 0) {
       ema_ = model::MnasNet(spec_.arch, spec_.params);
       copy_module_state(**ema_, *net_);
@@ -668,6 +677,7 @@ ChildResult train_child(const space::ArchSpec& arch, const ProxyConfig& proxy) {
     c.label_smoothing = proxy.label_smoothing;
     c.dropout = proxy.dropout;
     c.bn_decay = proxy.bn_decay;
+    c.classifier_init = proxy.classifier_init;
     c.ema_decay = 0;  // a proxy run is too short for the 0.9999 average
     c.seed = proxy.seed;
     c.threads = proxy.threads;

@@ -105,6 +105,45 @@ TEST_F(SearchRunTest, RunsTheBudgetAndRecordsEveryTrial) {
   EXPECT_FALSE(fs::exists(path("none.db")));
 }
 
+// The real objective on a tiny space: children trained on a synthetic proxy,
+// latency from a table profiled on first use, and the best trials measured
+// end to end at the end.
+TEST_F(SearchRunTest, ProxyObjectiveMeasuresTheBestCandidatesEndToEnd) {
+  std::ofstream(path("proxy.json")) << R"({
+    "objective": "proxy", "budget": 3, "seed": 5, "strategy": {"name": "random"},
+    "space": {"stem_size": 16, "depth_divisor": 8,
+              "skeleton": [{"filters": 16, "repeats": 1, "stride": 1},
+                           {"filters": 24, "repeats": 1, "stride": 2}],
+              "choices": {"conv_op": ["mbconv3", "mbconv6"], "kernel_size": [3],
+                          "se_ratio": [0], "skip": ["identity"],
+                          "filter_multiplier": [1.0], "repeat_delta": [0]}},
+    "proxy": {"dataset": "synthetic", "image_size": 16, "train_subset": 64, "val_subset": 32,
+              "batch_size": 16, "threads": 1, "time_limit_s": 60},
+    "deploy": {"image_size": 32, "num_classes": 10},
+    "reward": {"target_ms": 75}})";
+  ConfigOverrides o;
+  o.config_file = path("proxy.json");
+  RunOptions r = quiet(path("p.db"));
+  r.measure_top = 2;
+  std::ostringstream out;
+  EXPECT_EQ(run_search(o, r, out).trials_run, 3);
+  const auto trials = trials_of(path("p.db"));
+  ASSERT_EQ(trials.size(), 3u);
+  int measured = 0;
+  for (const auto& t : trials) {
+    ASSERT_EQ(t.status, "done") << t.message;
+    ASSERT_TRUE(t.accuracy && t.latency_ms && t.reward);
+    if (t.measured_latency_ms) {
+      ++measured;
+      // Predicted and measured share the table's units: same order of magnitude.
+      EXPECT_GT(*t.measured_latency_ms, *t.latency_ms / 3);
+      EXPECT_LT(*t.measured_latency_ms, *t.latency_ms * 3);
+    }
+  }
+  EXPECT_EQ(measured, 2);
+  EXPECT_NE(out.str().find("measured end to end"), std::string::npos) << out.str();
+}
+
 TEST_F(SearchRunTest, SameSeedSameSearch) {
   for (const char* strategy : {"random", "ppo"}) {
     ConfigOverrides o;

@@ -22,7 +22,7 @@ TEST(LatencyStore, WritesAndReadsTables) {
   {
     db::Database db(path);
     db::LatencyStore store(db);
-    EXPECT_EQ(db.schema_version("latency"), 1);
+    EXPECT_EQ(db.schema_version("latency"), 2);
     const db::LatencyTableKey key{"cpu", "onednn", 1, 224, 1};
     store.put_layers(key, {{"stem:k3:s22:224x224x3:o32", 0.3, 0.29, 0.31, 20, "measured"},
                            {"classifier:7x7x1280:o1000", 0.1, 0.1, 0.1, 20, "measured"}});
@@ -45,6 +45,49 @@ TEST(LatencyStore, WritesAndReadsTables) {
   EXPECT_EQ(tables[0].engine, "eager");
   EXPECT_EQ(tables[1].engine, "onednn");
   EXPECT_THROW_MSG(store.put_layers({"cpu", "onednn", 1, 224, 1}, {}), db::DbError, "read-only");
+}
+
+TEST(LatencyStore, StoresTheReferenceLatencyPerTable) {
+  const std::string path = fresh_db("latency_store_ref.db");
+  db::Database db(path);
+  db::LatencyStore store(db);
+  const db::LatencyTableKey key{"cpu", "onednn", 1, 224, 1};
+  EXPECT_EQ(store.reference_ms(key), 0.0);
+  store.put_reference(key, "block:mbconv:k5", 0.7);
+  store.put_reference(key, "block:mbconv:k5", 0.65);  // replaces
+  std::string workload;
+  EXPECT_DOUBLE_EQ(store.reference_ms(key, &workload), 0.65);
+  EXPECT_EQ(workload, "block:mbconv:k5");
+  EXPECT_EQ(store.reference_ms({"cpu", "onednn", 2, 224, 1}), 0.0);
+}
+
+TEST(LatencyStore, VersionTwoDropsUnnormalisedMeasurementsAndKeepsImports) {
+  const std::string path = fresh_db("latency_store_v1.db");
+  {
+    // A version-1 database as an older mnas wrote it.
+    db::Database db(path);
+    db.sql().exec(
+        "CREATE TABLE latency_layers (device TEXT NOT NULL, engine TEXT NOT NULL, threads INTEGER "
+        "NOT NULL, image_size INTEGER NOT NULL, batch INTEGER NOT NULL, layer_key TEXT NOT NULL, "
+        "median_ms REAL NOT NULL, p10_ms REAL NOT NULL, p90_ms REAL NOT NULL, runs INTEGER NOT "
+        "NULL, source TEXT NOT NULL, created_at TEXT NOT NULL DEFAULT 'x', PRIMARY KEY (device, "
+        "engine, threads, image_size, batch, layer_key));"
+        "CREATE TABLE latency_calibration (device TEXT NOT NULL, engine TEXT NOT NULL, threads "
+        "INTEGER NOT NULL, image_size INTEGER NOT NULL, batch INTEGER NOT NULL, arch TEXT NOT "
+        "NULL, median_ms REAL NOT NULL, p10_ms REAL NOT NULL, p90_ms REAL NOT NULL, runs INTEGER "
+        "NOT NULL, source TEXT NOT NULL, created_at TEXT NOT NULL DEFAULT 'x', PRIMARY KEY "
+        "(device, engine, threads, image_size, batch, arch));"
+        "INSERT INTO latency_layers VALUES ('cpu','onednn',1,224,1,'a',1,1,1,1,'measured','x'),"
+        " ('remote:p','tflite',1,224,1,'a',2,2,2,1,'imported','x');"
+        "INSERT INTO latency_calibration VALUES ('cpu','onednn',1,224,1,'r',5,5,5,1,'measured','x');"
+        "INSERT INTO schema_versions(component, version) VALUES ('latency', 1);");
+  }
+  db::Database db(path);
+  db::LatencyStore store(db);
+  EXPECT_EQ(db.schema_version("latency"), 2);
+  EXPECT_TRUE(store.layers({"cpu", "onednn", 1, 224, 1}).empty());
+  EXPECT_TRUE(store.calibration({"cpu", "onednn", 1, 224, 1}).empty());
+  ASSERT_EQ(store.layers({"remote:p", "tflite", 1, 224, 1}).size(), 1u);
 }
 
 TEST(LatencyStore, ReadOnlyDatabaseWithoutTheSchemaIsEmpty) {

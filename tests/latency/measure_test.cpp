@@ -95,9 +95,32 @@ TEST(Measure, RecordsEngineAndRuns) {
   EXPECT_GT(m.median_ms, 0.0);
   EXPECT_LE(m.p10_ms, m.median_ms);
   EXPECT_LE(m.median_ms, m.p90_ms);
+  EXPECT_GT(m.reference_ms, 0.0);  // normalised by default on CPU
   d.image_size = 64;  // differs from the model's 32
   EXPECT_THROW_MSG(measure(space::decode_arch({"r1_k3_s11_e1_i32_o16_noskip"}), p, d, o),
                    ConfigError, "differs from the deploy configuration");
+}
+
+TEST(Measure, NormalisesByTheReferenceConstantOrGivesRawTimes) {
+  const auto p = small_params(32);
+  DeployConfig d = small_deploy(32);
+  d.engine = "onednn";
+  const auto arch = space::decode_arch({"r1_k3_s11_e6_i32_o32"});
+  MeasureOptions o;
+  o.warmup = 2;
+  o.min_runs = o.max_runs = 21;
+  o.min_time_ms = 0;
+  o.reference_ms = 1.0;
+  const auto one = measure(arch, p, d, o);
+  o.reference_ms = 3.0;
+  const auto three = measure(arch, p, d, o);
+  EXPECT_DOUBLE_EQ(one.reference_ms, 1.0);
+  EXPECT_DOUBLE_EQ(three.reference_ms, 3.0);
+  // Times are in units of the reference: scaling the constant scales them
+  // (the per-run ratios themselves vary a little from run to run).
+  EXPECT_NEAR(three.median_ms / one.median_ms, 3.0, 0.75);
+  o.normalize = false;
+  EXPECT_EQ(measure(arch, p, d, o).reference_ms, 0.0);
 }
 
 TEST(EnsurePredictor, ProfilesOnceThenReadsTheCache) {
@@ -134,6 +157,11 @@ TEST(EnsurePredictor, ProfilesOnceThenReadsTheCache) {
   EXPECT_EQ(calibrate(db, sample_archs(space, 4, kCalibrationSeed), params, d, true, o.measure), 0);
   const Predictor again = ensure_predictor(db, space, d, o);
   EXPECT_EQ(again.table().layers.size(), layers.size());
+  // The table's reference constant was measured once and is reused.
+  const TableId id = table_id(d, "onednn");
+  const double ref = load_reference_ms(db, id);
+  EXPECT_GT(ref, 0.0);
+  EXPECT_DOUBLE_EQ(table_reference_ms(db, d), ref);
   EXPECT_DOUBLE_EQ(again.correction().scale, p.correction().scale);
 }
 

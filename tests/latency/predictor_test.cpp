@@ -32,10 +32,18 @@ TEST(Predictor, LutSumAndCorrection) {
   Correction c;
   c.scale = 1.5;
   c.per_layer_ms = 0.1;
+  c.per_mact_ms = 0.5;
   c.offset_ms = 2.0;
+  // Activations (in + out elements) of the six layers, by hand: stem
+  // 224x224x3 -> 112x112x32, 112x112x32 -> 112x112x16, -> 56x56x24,
+  // -> 56x56x24, head -> 56x56x1280, classifier -> 1000.
+  const double act = activations_m(layers);
+  EXPECT_DOUBLE_EQ(act, (150528.0 + 401408 + 401408 + 200704 + 200704 + 75264 + 75264 + 75264 +
+                         75264 + 4014080 + 4014080 + 1000) / 1e6);
   const Predictor corrected(small_table(p), p, c);
-  EXPECT_DOUBLE_EQ(corrected.predict_ms(layers), 1.5 * 21.0 + 0.6 + 2.0);
-  EXPECT_DOUBLE_EQ(corrected.predict_ms(space::decode_arch(kSmall)), 1.5 * 21.0 + 0.6 + 2.0);
+  EXPECT_DOUBLE_EQ(corrected.predict_ms(layers), 1.5 * 21.0 + 0.6 + 0.5 * act + 2.0);
+  EXPECT_DOUBLE_EQ(corrected.predict_ms(space::decode_arch(kSmall)),
+                   1.5 * 21.0 + 0.6 + 0.5 * act + 2.0);
 }
 
 TEST(Predictor, MissingLayerNamesTheSignature) {
@@ -49,28 +57,30 @@ TEST(Predictor, MissingLayerNamesTheSignature) {
 }
 
 TEST(FitCorrection, RecoversExactCoefficients) {
-  // y = 1.2 * lut + 0.05 * n + 0.3, hand-picked points.
-  const std::vector<double> lut = {5, 8, 12, 20, 7, 15};
-  const std::vector<int> n = {14, 18, 22, 25, 20, 16};
+  // y = 1.2 * lut + 0.05 * n + 0.4 * act + 0.3, hand-picked points.
+  const std::vector<double> lut = {5, 8, 12, 20, 7, 15, 9, 11};
+  const std::vector<int> n = {14, 18, 22, 25, 20, 16, 19, 21};
+  const std::vector<double> act = {3.1, 4.0, 2.2, 5.5, 3.3, 4.8, 2.9, 3.7};
   std::vector<double> y;
-  for (size_t i = 0; i < lut.size(); ++i) y.push_back(1.2 * lut[i] + 0.05 * n[i] + 0.3);
-  const Correction c = fit_correction(lut, n, y);
+  for (size_t i = 0; i < lut.size(); ++i) y.push_back(1.2 * lut[i] + 0.05 * n[i] + 0.4 * act[i] + 0.3);
+  const Correction c = fit_correction(lut, n, act, y);
   EXPECT_NEAR(c.scale, 1.2, 1e-9);
   EXPECT_NEAR(c.per_layer_ms, 0.05, 1e-9);
+  EXPECT_NEAR(c.per_mact_ms, 0.4, 1e-9);
   EXPECT_NEAR(c.offset_ms, 0.3, 1e-9);
-  EXPECT_EQ(c.num_points, 6);
+  EXPECT_EQ(c.num_points, 8);
 }
 
 TEST(FitCorrection, FewPointsFitTheScaleOnly) {
-  const Correction c = fit_correction({4, 10}, {10, 12}, {8, 20});
+  const Correction c = fit_correction({4, 10}, {10, 12}, {1, 2}, {8, 20});
   EXPECT_NEAR(c.scale, 2.0, 1e-12);
   EXPECT_EQ(c.per_layer_ms, 0.0);
   EXPECT_EQ(c.offset_ms, 0.0);
-  const Correction none = fit_correction({}, {}, {});
+  const Correction none = fit_correction({}, {}, {}, {});
   EXPECT_EQ(none.scale, 1.0);
   EXPECT_EQ(none.num_points, 0);
-  EXPECT_THROW(fit_correction({1}, {1}, {0.0}), ConfigError);
-  EXPECT_THROW(fit_correction({1, 2}, {1}, {1, 2}), ConfigError);
+  EXPECT_THROW(fit_correction({1}, {1}, {1}, {0.0}), ConfigError);
+  EXPECT_THROW(fit_correction({1, 2}, {1}, {1, 2}, {1, 2}), ConfigError);
 }
 
 TEST(MakePredictor, FitsOnTheCalibrationPoints) {

@@ -3,8 +3,10 @@
 // checkpoint round trip.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 
+#include "common/error.h"
 #include "space/block_codec.h"
 #include "train/child_trainer.h"
 #include "train/export.h"
@@ -155,6 +157,21 @@ TEST(TrainerTest, ResumeIsBitForBit) {
   EXPECT_FALSE(fs::exists(halves + ".tmp"));
   fs::remove(straight);
   fs::remove(halves);
+}
+
+TEST(TrainerTest, ZeroClassifierInitStartsFromTheUniformPrediction) {
+  const std::string ckpt = temp_path("zero_init.pt");
+  TrainConfig c = tiny_run(ckpt);
+  c.classifier_init = "zero";
+  c.max_steps = 1;
+  c.log_every = 1;
+  const TrainResult r = train(c);
+  ASSERT_EQ(r.status, TrialStatus::kOk) << r.message;
+  // All logits 0: cross-entropy (label smoothing or not) is ln(classes).
+  EXPECT_NEAR(r.train_loss, std::log(4.0), 1e-5);
+  c.classifier_init = "uniform";
+  EXPECT_THROW(train(c), mnas::ConfigError);
+  fs::remove(ckpt);
 }
 
 TEST(TrainerTest, EvaluateCheckpointUsesTheStoredArchitecture) {
