@@ -584,8 +584,9 @@ std::vector<Measurement> measure_many(const std::vector<ModelToMeasure>& models,
     for (size_t i = 0; i < models.size(); ++i) {
       sample_runner(runners[i], x, device, r == 0 ? o.warmup : 2, per_round_min, per_round_max,
                     o.min_time_ms / rounds, times[i], ref ? &*ref : nullptr);
-      progress(quiet, "measuring (round " + std::to_string(r + 1) + "/" + std::to_string(rounds) + ")",
-               static_cast<int>(i + 1), static_cast<int>(models.size()), t_start);
+      progress(quiet, "measuring (" + std::to_string(rounds) + " interleaved rounds)",
+               static_cast<int>(r * models.size() + i + 1),
+               static_cast<int>(rounds * models.size()), t_start);
     }
   }
   for (size_t i = 0; i < models.size(); ++i) {
