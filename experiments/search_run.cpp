@@ -84,11 +84,7 @@ DeployLatency make_latency_fn(const ExperimentConfig& c, db::Database& db, const
     return {search::synthetic_latency_fn(deploy), deploy};
   }
   const latency::DeployConfig deploy = latency::deploy_config_from_json(c.deploy);
-  space::GlobalParams params;
-  params.image_size = deploy.image_size;
-  params.num_classes = deploy.num_classes;
-  params.input_channels = deploy.input_channels;
-  params = c.space.global_params(params);
+  const space::GlobalParams params = c.space.global_params(latency::apply_deploy({}, deploy));
   auto predictor = std::make_shared<latency::Predictor>(
       latency::ensure_predictor(db, c.space, deploy, options.quiet));
   return {[predictor](const space::ArchSpec& arch) { return predictor->predict_ms(arch); }, params};
@@ -210,11 +206,7 @@ void measure_final_candidates(db::ExperimentStore& store, db::Database& db,
     if (!t.measured_latency_ms) todo.push_back(t);
   }
   if (todo.empty()) return;
-  space::GlobalParams params;
-  params.image_size = deploy.image_size;
-  params.num_classes = deploy.num_classes;
-  params.input_channels = deploy.input_channels;
-  params = c.space.global_params(params);
+  const space::GlobalParams params = c.space.global_params(latency::apply_deploy({}, deploy));
   std::vector<latency::ModelToMeasure> models;
   for (const auto& t : todo) {
     models.push_back({space::decode_arch(space::split_block_strings(t.arch)), params});
