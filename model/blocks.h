@@ -35,6 +35,7 @@ struct ConvBnImpl : torch::nn::Module {
   torch::nn::BatchNorm2d bn{nullptr};
   int kernel_size;
   std::array<int, 2> strides;
+  bool depthwise;
   bool relu;
   bool tf_same;
 };

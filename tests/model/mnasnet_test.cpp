@@ -216,6 +216,27 @@ TEST_F(MnasNetTest, ChannelsLastGivesSameOutput) {
   EXPECT_TRUE(torch::allclose(ref, y, 1e-4, 1e-5));
 }
 
+// On a 1x1 map a k x k depthwise conv with k/2 padding sees only its centre
+// tap. The conv gets channels-last strides there (a slow-path workaround);
+// the values and gradients must be those of x * w[centre], whatever strides
+// the input arrives with.
+TEST_F(MnasNetTest, DepthwiseOnOneByOneMapIsCentreTap) {
+  GlobalParams p;
+  ConvBn layer(6, 6, 5, kUnitStrides, /*depthwise=*/true, /*relu=*/false, p);
+  layer->eval();  // BN with running stats 0 / 1: y = x * w / sqrt(1 + eps)
+  const auto w = layer->conv->weight.detach().select(2, 2).select(2, 2).reshape({1, 6, 1, 1});
+  const auto scale = 1.0 / std::sqrt(1.0 + p.bn_epsilon);
+  for (bool nchw_strides : {true, false}) {
+    auto x = torch::randn({3, 6, 1, 1});
+    if (!nchw_strides) x = x.reshape({3, 1, 1, 6}).permute({0, 3, 1, 2});
+    x.requires_grad_(true);
+    const auto y = layer->forward(x);
+    EXPECT_TRUE(torch::allclose(y, x.detach() * w * scale, 1e-5, 1e-6)) << nchw_strides;
+    y.sum().backward();
+    EXPECT_TRUE(torch::allclose(x.grad(), (w * scale).expand({3, 6, 1, 1}), 1e-5, 1e-6));
+  }
+}
+
 TEST_F(MnasNetTest, SaveLoadRoundTrip) {
   torch::NoGradGuard no_grad;
   auto p = params_for("mnasnet-small", std::nullopt, 32);
