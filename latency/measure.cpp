@@ -3,6 +3,7 @@
 
 #include <malloc.h>
 #include <sched.h>
+#include <unistd.h>
 #include <torch/csrc/jit/passes/freeze_module.h>
 #include <torch/csrc/jit/passes/frozen_graph_optimizations.h>
 #include <torch/csrc/jit/passes/xnnpack_rewrite.h>
@@ -17,6 +18,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <set>
 #include <sstream>
 
@@ -31,6 +33,7 @@ namespace mnas::latency {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr uint64_t kProfileOrderSeed = 0x6d6e6173;  // "mnas"
 using Runner = std::function<torch::Tensor(const torch::Tensor&)>;
 
 double ms_since(Clock::time_point t0) {
@@ -383,13 +386,17 @@ void check_params(const space::GlobalParams& params, const DeployConfig& d) {
   }
 }
 
+// A progress line on stderr: redrawn in place on a terminal; in a log file
+// (not a terminal) one line per tenth of the work instead of a line per item.
 void progress(bool quiet, const std::string& what, int done, int total, Clock::time_point start) {
-  if (quiet) return;
+  if (quiet || total <= 0) return;
+  static const bool tty = isatty(STDERR_FILENO) != 0;
+  if (!tty && done != total && done * 10 / total == (done - 1) * 10 / total) return;
   const double s = ms_since(start) / 1000.0;
   const double eta = done > 0 ? s / done * (total - done) : 0.0;
-  std::cerr << "\r" << what << " " << done << "/" << total << " (" << static_cast<int>(s)
-            << " s, eta " << static_cast<int>(eta) << " s)   " << std::flush;
-  if (done == total) std::cerr << "\n";
+  std::cerr << (tty ? "\r" : "") << what << " " << done << "/" << total << " (" << static_cast<int>(s)
+            << " s, eta " << static_cast<int>(eta) << " s)" << (tty ? "   " : "\n") << std::flush;
+  if (tty && done == total) std::cerr << "\n";
 }
 
 // The 10th percentile of the reference's runs over `seconds`, alone.
@@ -620,6 +627,12 @@ int profile_layers(db::Database& db, const std::vector<space::LayerSpec>& layers
     if (!have.layers.count(key) && seen.insert(key).second) todo.push_back(&l);
   }
   if (todo.empty()) return 0;
+  // NOTE: enumeration order groups similar layers (stage by stage, op by
+  // op), so a slow phase of a shared host lasting seconds would bias a whole
+  // class of layers the same way, and every architecture using that class.
+  // In a fixed pseudo-random order a phase hits unrelated layers, and the
+  // errors of an architecture's ~20 layers average out instead of adding up.
+  std::shuffle(todo.begin(), todo.end(), std::mt19937_64(kProfileOrderSeed));
   const torch::Device device = to_device(deploy);
   const double ref_ms = o.normalize && device.is_cpu() ? table_reference_ms(db, deploy) : 0.0;
   ThreadScope threads(deploy.threads, true);

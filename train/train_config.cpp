@@ -32,6 +32,8 @@ void visit_fields(C& c, V&& v) {
   v("split_seed", c.split_seed);
   v("augment", c.augment);
   v("eval_crop", c.eval_crop);
+  v("low_res_size", c.low_res_size);
+  v("low_res_epochs", c.low_res_epochs);
   v("epochs", c.epochs);
   v("batch_size", c.batch_size);
   v("micro_batch", c.micro_batch);
@@ -183,6 +185,12 @@ void validate(const TrainConfig& c) {
   check_one_of(w, "augment", c.augment, {"inception", "crop-flip", "flip", "none"});
   require(c.eval_crop > 0 && c.eval_crop <= 1, w, "eval_crop", "in (0, 1]");
   require(c.epochs > 0, w, "epochs", "> 0");
+  require(c.low_res_size == 0 || (c.low_res_size >= 8 && c.low_res_size <= c.image_size), w,
+          "low_res_size", "0 (off) or 8..image_size (" + std::to_string(c.image_size) + ")");
+  require(c.low_res_epochs >= 0 && c.low_res_epochs < c.epochs, w, "low_res_epochs",
+          ">= 0 and below epochs");
+  require(c.low_res_epochs == 0 || c.low_res_size > 0, w, "low_res_epochs",
+          "0 unless low_res_size is set");
   require(c.batch_size >= 1, w, "batch_size", ">= 1");
   require(c.micro_batch >= 0 && c.micro_batch <= c.batch_size &&
               (c.micro_batch == 0 || c.batch_size % c.micro_batch == 0),

@@ -46,6 +46,12 @@ struct TrainConfig {
   // (pad by size/8, random crop, flip), "flip" or "none".
   std::string augment = "inception";
   double eval_crop = 0.875;  // eval centre-crop fraction of the short side (1 = whole image)
+  // Progressive resizing (fast.ai / FFCV style, two phases): the first
+  // low_res_epochs epochs train at low_res_size px, the rest at image_size,
+  // which evaluation and export use. Low-resolution epochs cost about
+  // (low_res_size / image_size)^2 as much. 0 = off.
+  int low_res_size = 0;
+  int low_res_epochs = 0;
 
   // --- recipe ---
   double epochs = 350;

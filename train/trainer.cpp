@@ -343,10 +343,9 @@ class Run {
     r.total_steps = total_steps_;
     const auto t0 = Clock::now();
     auto last_ckpt = Clock::now();
-    const int size = c_.image_size;
     const int channels = data_.train.channels;
     PipelineOptions popt;
-    popt.image_size = size;
+    popt.image_size = c_.image_size;
     popt.train = true;
     popt.augment = parse_augment(c_.augment);
     popt.eval_crop = c_.dataset == "folder" ? c_.eval_crop : 1.0;
@@ -372,12 +371,13 @@ class Run {
         const int64_t epoch = m / micro_per_epoch_;
         if (epoch != stream_epoch) {
           stream.reset();
+          popt.image_size = size_at(epoch);
           stream.emplace(data_.train, popt, epoch, m % micro_per_epoch_);
           stream_epoch = epoch;
         }
         Batch b;
         if (!stream->next(b)) throw Error("internal: input stream ended early");
-        auto x = to_input(b, size, channels, c_.channels_last, device_);
+        auto x = to_input(b, popt.image_size, channels, c_.channels_last, device_);
         auto y = torch::from_blob(b.labels.data(), {b.size}, torch::kInt64).to(device_);
         auto logits = net_->forward(x);
         auto loss = F::cross_entropy(logits, y, ce);
@@ -423,10 +423,10 @@ class Run {
         if (!quiet) {
           const double epoch_f = static_cast<double>(step_ * accum_) / micro_per_epoch_;
           std::fprintf(stderr,
-                       "epoch %.2f/%g  step %lld/%lld  loss %.4f  acc %.3f  lr %.5f  %.0f img/s  ETA %s\n",
+                       "epoch %.2f/%g  step %lld/%lld  loss %.4f  acc %.3f  lr %.5f  %d px  %.0f img/s  ETA %s\n",
                        epoch_f, c_.epochs, (long long)step_, (long long)end_step, r.train_loss,
-                       static_cast<double>(window_correct) / std::max<int64_t>(window_images, 1), lr, ips,
-                       format_duration(eta).c_str());
+                       static_cast<double>(window_correct) / std::max<int64_t>(window_images, 1), lr,
+                       popt.image_size, ips, format_duration(eta).c_str());
         }
         window_loss = 0;
         window_correct = window_images = 0;
@@ -460,6 +460,10 @@ class Run {
   }
 
   model::MnasNet& eval_net() { return ema_ ? *ema_ : net_; }
+  // Training input size of `epoch` (progressive resizing).
+  int size_at(int64_t epoch) const {
+    return c_.low_res_size > 0 && epoch < c_.low_res_epochs ? c_.low_res_size : c_.image_size;
+  }
   torch::Device device() const { return device_; }
 
  private:

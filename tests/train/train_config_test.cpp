@@ -70,6 +70,15 @@ TEST(TrainConfigTest, ValidateNamesTheField) {
   c = TrainConfig{};
   c.optimizer = "adam";
   EXPECT_NE(error_of([&] { validate(c); }).find("'adam'"), std::string::npos);
+  c = TrainConfig{};
+  c.image_size = 64;
+  c.low_res_size = 96;  // above image_size
+  EXPECT_NE(error_of([&] { validate(c); }).find("low_res_size"), std::string::npos);
+  c.low_res_size = 32;
+  c.low_res_epochs = 350;  // every epoch: never trains at image_size
+  EXPECT_NE(error_of([&] { validate(c); }).find("low_res_epochs"), std::string::npos);
+  c.low_res_epochs = 100;
+  EXPECT_NO_THROW(validate(c));
 }
 
 TEST(ProxyConfigTest, JsonRoundTripAndStrictKeys) {

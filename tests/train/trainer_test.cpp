@@ -159,6 +159,39 @@ TEST(TrainerTest, ResumeIsBitForBit) {
   fs::remove(halves);
 }
 
+// Progressive resizing: epoch 0 at 8 px, epoch 1 at 16 px. A run resumed at
+// the epoch boundary picks the size of the epoch it resumes in (bit-for-bit
+// equal to the straight run), and the low-resolution epoch really changes
+// the training (weights differ from a run at 16 px throughout).
+TEST(TrainerTest, ProgressiveResizeResumesBitForBit) {
+  const std::string straight = temp_path("prog_straight.pt"), halves = temp_path("prog_halves.pt"),
+                    full = temp_path("prog_full.pt");
+  TrainConfig c = tiny_run(full);
+  ASSERT_EQ(train(c).status, TrialStatus::kOk);
+  c.low_res_size = 8;
+  c.low_res_epochs = 1;
+  c.checkpoint = straight;
+  const TrainResult a = train(c);
+  ASSERT_EQ(a.status, TrialStatus::kOk) << a.message;
+  c.checkpoint = halves;
+  c.max_steps = 3;  // the end of epoch 0
+  ASSERT_EQ(train(c).steps, 3);
+  c.max_steps = 0;
+  const TrainResult b = train(c, /*resume=*/true);
+  ASSERT_EQ(b.steps, 6);
+  const auto ta = read_checkpoint_tensors(straight), tb = read_checkpoint_tensors(halves),
+             tf = read_checkpoint_tensors(full);
+  int differ_from_full = 0;
+  for (const auto& [key, t] : ta) {
+    ASSERT_TRUE(tb.count(key)) << key;
+    EXPECT_TRUE(torch::equal(t, tb.at(key))) << key;
+    if (key.rfind("model/", 0) == 0 && t.is_floating_point() && !torch::equal(t, tf.at(key))) ++differ_from_full;
+  }
+  EXPECT_GT(differ_from_full, 10);
+  EXPECT_DOUBLE_EQ(a.val.top1, b.val.top1);
+  for (const auto& p : {straight, halves, full}) fs::remove(p);
+}
+
 TEST(TrainerTest, ZeroClassifierInitStartsFromTheUniformPrediction) {
   const std::string ckpt = temp_path("zero_init.pt");
   TrainConfig c = tiny_run(ckpt);
