@@ -128,21 +128,29 @@ std::vector<Measurement> measure_many(const std::vector<ModelToMeasure>& models,
                                       const DeployConfig& deploy, const MeasureOptions& options,
                                       int rounds = kRounds, bool quiet = true);
 
-// Per-layer profiling for the lookup table.
+// Per-layer profiling for the lookup table. The run and time budgets are per
+// layer, over all rounds.
 struct ProfileOptions {
   int warmup = 3;
-  int min_runs = 7;
+  int min_runs = 9;
   int max_runs = 60;
   double min_time_ms = 25;  // per layer
-  int chunk = 40;           // layers per committed transaction
+  int rounds = 3;           // interleaved passes over each chunk
+  int chunk = 300;          // layers per chunk (one committed transaction)
   bool quiet = false;       // no progress display on stderr
   bool normalize = true;    // reference normalisation with the table's constant
 };
 
 // Times every layer of `layers` whose key is missing from the db table of
-// `deploy` (engine resolved) and stores it, `chunk` layers per transaction,
-// so an interrupted run resumes where it stopped. Returns how many layers it
-// measured. `params` are the GlobalParams the layers were expanded under.
+// `deploy` (engine resolved) and stores it. The missing layers are taken in
+// a fixed pseudo-random order, `chunk` at a time: a chunk's layers are
+// compiled, then timed in `rounds` round-robin passes (as measure_many does
+// for models), and the chunk is committed in one transaction, so an
+// interrupted run resumes at the chunk where it stopped. Each layer's median
+// is over the runs of all its rounds, which lie seconds apart: a slow phase
+// of a shared host then shifts one round of many layers a little instead of
+// all runs of a few layers a lot. Returns how many layers it measured.
+// `params` are the GlobalParams the layers were expanded under.
 int profile_layers(db::Database& db, const std::vector<space::LayerSpec>& layers,
                    const space::GlobalParams& params, const DeployConfig& deploy,
                    const ProfileOptions& options = {});
