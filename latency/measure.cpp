@@ -620,6 +620,10 @@ int profile_layers(db::Database& db, const std::vector<space::LayerSpec>& layers
                    const ProfileOptions& o) {
   validate(deploy);
   check_params(params, deploy);
+  if (o.rounds < 1 || o.chunk < 1) {
+    throw ConfigError("profile: rounds and chunk should be >= 1, got " + std::to_string(o.rounds) + " and " +
+                      std::to_string(o.chunk));
+  }
   const std::string engine = resolve_engine(deploy);
   const TableId id = table_id(deploy, engine);
   const LatencyTable have = load_table(db, id);
@@ -642,10 +646,6 @@ int profile_layers(db::Database& db, const std::vector<space::LayerSpec>& layers
   torch::InferenceMode guard;
   std::optional<Reference> ref;
   if (ref_ms > 0) ref = make_reference(engine, device, deploy.batch, ref_ms);
-  if (o.rounds < 1 || o.chunk < 1) {
-    throw ConfigError("profile: rounds and chunk should be >= 1, got " + std::to_string(o.rounds) + " and " +
-                      std::to_string(o.chunk));
-  }
   const int per_round_min = std::max(1, (o.min_runs + o.rounds - 1) / o.rounds);
   const int per_round_max = std::max(per_round_min, o.max_runs / o.rounds);
   const auto start = Clock::now();
