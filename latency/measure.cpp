@@ -1,7 +1,6 @@
 // NOTE: the only LibTorch translation unit of latency/ (compile time).
 #include "latency/measure.h"
 
-#include <malloc.h>
 #include <sched.h>
 #include <unistd.h>
 #include <torch/csrc/jit/passes/freeze_module.h>
@@ -23,6 +22,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/malloc_tuning.h"
 #include "latency/arch_list.h"
 #include "latency/table_store.h"
 #include "model/blocks.h"
@@ -40,21 +40,12 @@ double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
-// Keeps large activation buffers in the heap between runs (see header).
-void tune_malloc() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);  // glibc's maximum on 64-bit
-    mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
-  });
-}
-
 // Sets the thread count (and pins single-thread runs to the last allowed
 // CPU) for its lifetime; restores both afterwards.
 class ThreadScope {
  public:
   ThreadScope(int threads, bool pin) : old_threads_(torch::get_num_threads()) {
-    tune_malloc();
+    keep_freed_buffers();
     torch::set_num_threads(threads);
     if (pin && threads == 1 && sched_getaffinity(0, sizeof(old_mask_), &old_mask_) == 0) {
       int last = -1;

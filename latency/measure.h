@@ -12,8 +12,8 @@
 //
 // Measurement hygiene (why the figures repeat within a few percent on a
 // shared 2-core host): glibc malloc is told to keep large activation buffers
-// (mallopt M_MMAP_THRESHOLD / M_TRIM_THRESHOLD: without it every run mmaps and
-// page-faults fresh buffers, up to 13x slower); single-thread runs are pinned
+// (common/malloc_tuning.h: without it every run mmaps and page-faults fresh
+// buffers, up to 13x slower); single-thread runs are pinned
 // to one CPU (sched_setaffinity) for their duration; warm-up runs, then timed
 // runs until both a minimum count and a minimum time are reached; median and
 // 10th/90th percentiles are reported. The thread count and CPU affinity of

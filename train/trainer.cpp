@@ -6,8 +6,6 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/csrc/jit/serialization/pickle.h>
 
-#include <malloc.h>
-
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -17,6 +15,7 @@
 #include <optional>
 
 #include "common/error.h"
+#include "common/malloc_tuning.h"
 #include "model/mnasnet.h"
 #include "space/block_codec.h"
 #include "train/datasets.h"
@@ -483,17 +482,6 @@ class Run {
   int64_t step_ = 0;
 };
 
-// glibc returns large activation buffers to the OS after every step (mmap /
-// munmap), which made the same model up to 13x slower here; keep them.
-void tune_malloc() {
-  static const bool done = [] {
-    mallopt(M_MMAP_THRESHOLD, 1 << 30);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
-    return true;
-  }();
-  (void)done;
-}
-
 bool is_oom(const std::string& what) {
   return what.find("out of memory") != std::string::npos ||
          what.find("DefaultCPUAllocator: can't allocate") != std::string::npos;
@@ -567,7 +555,7 @@ std::map<std::string, torch::Tensor> read_checkpoint_tensors(const std::string& 
 
 TrainResult train(const TrainConfig& config, bool resume) {
   validate(config);
-  tune_malloc();
+  keep_freed_buffers();
   torch::set_num_threads(config.threads);
   torch::manual_seed(config.seed);
   const Data data = load_data(config);
@@ -622,7 +610,7 @@ EvalResult evaluate_checkpoint(const std::string& path, const TrainConfig& data_
 }
 
 double measure_train_throughput(const ThroughputOptions& o) {
-  tune_malloc();
+  keep_freed_buffers();
   torch::set_num_threads(o.threads);
   torch::manual_seed(0);
   const torch::Device device = parse_device(o.device);
