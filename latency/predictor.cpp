@@ -1,6 +1,6 @@
 #include "latency/predictor.h"
 
-#include <array>
+#include <algorithm>
 #include <cmath>
 
 #include "space/block_codec.h"
@@ -9,47 +9,57 @@
 namespace mnas::latency {
 namespace {
 
+using Matrix = std::vector<std::vector<double>>;
+
 // Solves the k x k system a * x = b (small k) by Gaussian elimination with
 // partial pivoting; false when (numerically) singular.
-template <size_t K>
-bool solve(std::array<std::array<double, K>, K> a, std::array<double, K> b,
-           std::array<double, K>& x) {
+bool solve(Matrix a, std::vector<double> b, std::vector<double>& x) {
+  const size_t k = b.size();
   double norm = 0.0;
   for (const auto& row : a) for (double v : row) norm = std::max(norm, std::abs(v));
-  for (size_t c = 0; c < K; ++c) {
+  for (size_t c = 0; c < k; ++c) {
     size_t p = c;
-    for (size_t r = c + 1; r < K; ++r) if (std::abs(a[r][c]) > std::abs(a[p][c])) p = r;
+    for (size_t r = c + 1; r < k; ++r) if (std::abs(a[r][c]) > std::abs(a[p][c])) p = r;
     if (std::abs(a[p][c]) <= 1e-12 * norm) return false;
     std::swap(a[p], a[c]);
     std::swap(b[p], b[c]);
-    for (size_t r = c + 1; r < K; ++r) {
+    for (size_t r = c + 1; r < k; ++r) {
       const double f = a[r][c] / a[c][c];
-      for (size_t k = c; k < K; ++k) a[r][k] -= f * a[c][k];
+      for (size_t q = c; q < k; ++q) a[r][q] -= f * a[c][q];
       b[r] -= f * b[c];
     }
   }
-  for (size_t c = K; c-- > 0;) {
+  x.assign(k, 0.0);
+  for (size_t c = k; c-- > 0;) {
     double s = b[c];
-    for (size_t k = c + 1; k < K; ++k) s -= a[c][k] * x[k];
+    for (size_t q = c + 1; q < k; ++q) s -= a[c][q] * x[q];
     x[c] = s / a[c][c];
   }
   return true;
 }
 
-// Weighted least squares of y ~ sum_j x_j * features_j with weights 1/y^2.
-template <size_t K>
-bool relative_lsq(const std::vector<std::array<double, K>>& features, const std::vector<double>& y,
-                  std::array<double, K>& coef) {
-  std::array<std::array<double, K>, K> ata{};
-  std::array<double, K> aty{};
-  for (size_t i = 0; i < y.size(); ++i) {
-    const double w = 1.0 / (y[i] * y[i]);
-    for (size_t r = 0; r < K; ++r) {
-      aty[r] += w * features[i][r] * y[i];
-      for (size_t c = 0; c < K; ++c) ata[r][c] += w * features[i][r] * features[i][c];
+// Least squares of target ~ sum_j x_j * features_j, each row weighted by
+// 1/scale^2 (scale = the measured time: relative error).
+bool relative_lsq(const Matrix& features, const std::vector<double>& target,
+                  const std::vector<double>& scale, std::vector<double>& coef) {
+  if (features.empty()) return false;
+  const size_t k = features[0].size();
+  Matrix ata(k, std::vector<double>(k, 0.0));
+  std::vector<double> aty(k, 0.0);
+  for (size_t i = 0; i < target.size(); ++i) {
+    const double w = 1.0 / (scale[i] * scale[i]);
+    for (size_t r = 0; r < k; ++r) {
+      aty[r] += w * features[i][r] * target[i];
+      for (size_t c = 0; c < k; ++c) ata[r][c] += w * features[i][r] * features[i][c];
     }
   }
   return solve(ata, aty, coef);
+}
+
+double total(const std::map<int, double>& by_resolution) {
+  double s = 0.0;
+  for (const auto& [h, ms] : by_resolution) s += ms;
+  return s;
 }
 
 std::vector<space::LayerSpec> expand_calibration(const std::string& arch,
@@ -73,24 +83,74 @@ double activations_m(const std::vector<space::LayerSpec>& layers) {
   return sum / 1e6;
 }
 
-Correction fit_correction(const std::vector<double>& lut, const std::vector<int>& n,
-                          const std::vector<double>& act, const std::vector<double>& y) {
-  if (lut.size() != y.size() || n.size() != y.size() || act.size() != y.size()) {
-    throw ConfigError("fit_correction: inputs of different lengths");
-  }
-  for (double v : y) {
-    if (!(v > 0.0)) throw ConfigError("fit_correction: measured times should be > 0");
+double Correction::scale_for(int in_h) const {
+  const auto it = resolution_scales.find(in_h);
+  return it == resolution_scales.end() ? scale : it->second;
+}
+
+Correction fit_correction(const std::vector<FitPoint>& points) {
+  for (const auto& p : points) {
+    if (!(p.measured_ms > 0.0)) throw ConfigError("fit_correction: measured times should be > 0");
   }
   Correction c;
-  c.num_points = static_cast<int>(y.size());
-  if (y.empty()) return c;
-  if (y.size() >= 8) {
-    std::vector<std::array<double, 4>> f;
-    for (size_t i = 0; i < y.size(); ++i) {
-      f.push_back({lut[i], static_cast<double>(n[i]), act[i], 1.0});
+  c.num_points = static_cast<int>(points.size());
+  if (points.empty()) return c;
+  std::vector<double> y, lut;
+  for (const auto& p : points) y.push_back(p.measured_ms), lut.push_back(total(p.lut_ms));
+
+  // Input heights whose LUT sum varies across the points get their own scale.
+  std::map<int, std::pair<double, double>> range;  // height -> (min, max) over points
+  for (const auto& p : points) {
+    for (const auto& [h, ms] : p.lut_ms) {
+      auto [it, fresh] = range.try_emplace(h, ms, ms);
+      if (!fresh) it->second = {std::min(it->second.first, ms), std::max(it->second.second, ms)};
     }
-    std::array<double, 4> x{};
-    if (relative_lsq(f, y, x) && x[0] > 0.0) {
+  }
+  std::vector<int> varying;
+  for (const auto& [h, mm] : range) {
+    // A height missing from some point counts as 0 there.
+    const bool everywhere = std::all_of(points.begin(), points.end(),
+                                        [h = h](const FitPoint& p) { return p.lut_ms.count(h) > 0; });
+    const double lo = everywhere ? mm.first : 0.0;
+    if (mm.second - lo > 1e-9 * std::max(1.0, mm.second)) varying.push_back(h);
+  }
+  const size_t k = varying.size() + 3;
+  if (!varying.empty() && points.size() >= 2 * k) {
+    Matrix f;
+    std::vector<double> target;
+    for (size_t i = 0; i < points.size(); ++i) {
+      const auto& p = points[i];
+      std::vector<double> row;
+      double fixed = total(p.lut_ms);
+      for (int h : varying) {
+        const auto it = p.lut_ms.find(h);
+        const double ms = it == p.lut_ms.end() ? 0.0 : it->second;
+        row.push_back(ms);
+        fixed -= ms;
+      }
+      row.push_back(static_cast<double>(p.num_layers));
+      row.push_back(p.activations_m);
+      row.push_back(1.0);
+      f.push_back(std::move(row));
+      target.push_back(y[i] - fixed);  // constant heights count at scale 1
+    }
+    std::vector<double> x;
+    if (relative_lsq(f, target, y, x) &&
+        std::all_of(x.begin(), x.begin() + varying.size(), [](double v) { return v > 0.0; })) {
+      for (size_t j = 0; j < varying.size(); ++j) c.resolution_scales[varying[j]] = x[j];
+      c.per_layer_ms = x[k - 3];
+      c.per_mact_ms = x[k - 2];
+      c.offset_ms = x[k - 1];
+      return c;
+    }
+  }
+  if (points.size() >= 8) {
+    Matrix f;
+    for (size_t i = 0; i < points.size(); ++i) {
+      f.push_back({lut[i], static_cast<double>(points[i].num_layers), points[i].activations_m, 1.0});
+    }
+    std::vector<double> x;
+    if (relative_lsq(f, y, y, x) && x[0] > 0.0) {
       c.scale = x[0];
       c.per_layer_ms = x[1];
       c.per_mact_ms = x[2];
@@ -98,30 +158,36 @@ Correction fit_correction(const std::vector<double>& lut, const std::vector<int>
       return c;
     }
   }
-  std::vector<std::array<double, 1>> f;
+  Matrix f;
   for (double v : lut) f.push_back({v});
-  std::array<double, 1> x{};
-  if (relative_lsq(f, y, x)) c.scale = x[0];
+  std::vector<double> x;
+  if (relative_lsq(f, y, y, x)) c.scale = x[0];
   return c;
 }
 
 Predictor::Predictor(LatencyTable table, space::GlobalParams params, Correction correction)
     : table_(std::move(table)), params_(std::move(params)), correction_(correction) {}
 
-double Predictor::lut_sum_ms(const std::vector<space::LayerSpec>& layers) const {
-  double sum = 0.0;
+std::map<int, double> Predictor::lut_by_resolution_ms(
+    const std::vector<space::LayerSpec>& layers) const {
+  std::map<int, double> by;
   for (const auto& l : layers) {
     const std::string key = space::layer_key(l);
     const auto it = table_.layers.find(key);
     if (it == table_.layers.end()) throw MissingLayerError(key, table_.id);
-    sum += it->second.median_ms;
+    by[l.in_h] += it->second.median_ms;
   }
-  return sum;
+  return by;
+}
+
+double Predictor::lut_sum_ms(const std::vector<space::LayerSpec>& layers) const {
+  return total(lut_by_resolution_ms(layers));
 }
 
 double Predictor::predict_ms(const std::vector<space::LayerSpec>& layers) const {
-  return correction_.scale * lut_sum_ms(layers) +
-         correction_.per_layer_ms * static_cast<double>(layers.size()) +
+  double ms = 0.0;
+  for (const auto& [h, lut] : lut_by_resolution_ms(layers)) ms += correction_.scale_for(h) * lut;
+  return ms + correction_.per_layer_ms * static_cast<double>(layers.size()) +
          correction_.per_mact_ms * activations_m(layers) + correction_.offset_ms;
 }
 
@@ -131,21 +197,18 @@ double Predictor::predict_ms(const space::ArchSpec& arch) const {
 
 Predictor make_predictor(LatencyTable table, const space::GlobalParams& params) {
   Predictor plain(table, params, Correction{});
-  std::vector<double> lut, act, y;
-  std::vector<int> n;
+  std::vector<FitPoint> points;
   for (const auto& c : table.calibration) {
     const auto layers = expand_calibration(c.arch, params);
-    lut.push_back(plain.lut_sum_ms(layers));
-    n.push_back(static_cast<int>(layers.size()));
-    act.push_back(activations_m(layers));
-    y.push_back(c.timing.median_ms);
+    points.push_back({plain.lut_by_resolution_ms(layers), static_cast<int>(layers.size()),
+                      activations_m(layers), c.timing.median_ms});
   }
-  const Correction corr = fit_correction(lut, n, act, y);
+  const Correction corr = fit_correction(points);
   return Predictor(std::move(table), params, corr);
 }
 
 FlopsPredictor FlopsPredictor::fit(const LatencyTable& table, const space::GlobalParams& params) {
-  std::vector<std::array<double, 2>> f;
+  Matrix f;
   std::vector<double> y;
   for (const auto& c : table.calibration) {
     const auto cost = space::model_cost(expand_calibration(c.arch, params));
@@ -153,8 +216,8 @@ FlopsPredictor FlopsPredictor::fit(const LatencyTable& table, const space::Globa
     y.push_back(c.timing.median_ms);
   }
   FlopsPredictor p;
-  std::array<double, 2> x{};
-  if (y.size() >= 2 && relative_lsq(f, y, x)) {
+  std::vector<double> x;
+  if (y.size() >= 2 && relative_lsq(f, y, y, x)) {
     p.ms_per_gmac_ = x[0];
     p.offset_ms_ = x[1];
   }

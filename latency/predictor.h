@@ -3,20 +3,24 @@
 //
 // Predictor: the lookup-table sum (ProxylessNAS / Once-for-All style) with a
 // correction fitted on end-to-end measurements of calibration architectures:
-//   predicted = scale * sum_l LUT[layer_key(l)] + per_layer_ms * n_layers
-//             + per_mact_ms * (activations, millions) + offset_ms
+//   predicted = sum_r scale_r * (LUT sum of the layers whose input is r x r)
+//             + per_layer_ms * n_layers + per_mact_ms * (activations, millions)
+//             + offset_ms
 // where activations = sum over layers of input + output elements. The
-// per-layer and per-activation terms absorb what single-layer timing gets
-// wrong in a whole network: per-call overhead, and the layout conversions
-// (to and from the engine's blocked format) that a lone layer pays at its
-// input and output but a network pays once. On this host the activation term
-// took the held-out share within 10% from 83% to 89% (docs/latency.md). The
-// fit minimises the squared RELATIVE error, because accuracy is judged in
-// percent.
+// per-resolution scales absorb that a lone layer's time and its share of a
+// whole network's time differ by how much of its data stays in cache, which
+// depends mostly on the feature-map size (held-out share within 10 % on this
+// host: +5 to +25 points over one global scale on six tables,
+// docs/latency.md).
+// The per-layer and per-activation terms absorb per-call overhead and the
+// layout conversions (to and from the engine's blocked format) that a lone
+// layer pays at its input and output but a network pays once. The fit
+// minimises the squared RELATIVE error, because accuracy is judged in percent.
 //
 // FlopsPredictor: the baseline, linear in multiply-adds, fitted the same way.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -39,22 +43,37 @@ class MissingLayerError : public Error {
 };
 
 struct Correction {
+  // LUT multiplier of the layers at input heights without their own scale
+  // (resolutions the calibration architectures do not vary, such as the
+  // stem's, which the offset then absorbs).
   double scale = 1.0;
+  std::map<int, double> resolution_scales;  // input height -> LUT multiplier
   double per_layer_ms = 0.0;
   double per_mact_ms = 0.0;  // per million activation elements
   double offset_ms = 0.0;
   int num_points = 0;  // calibration architectures it was fitted on (0: identity)
+
+  double scale_for(int in_h) const;
 };
 
-// Weighted least squares of measured ~ scale*lut + per_layer*n +
-// per_mact*activations_m + offset with weights 1/measured^2. With fewer than
-// 8 points (4 coefficients need a margin), a singular system or a
-// non-positive scale, falls back to the scale alone (measured ~ scale*lut);
-// with no points returns the identity. REQUIRES: equal lengths, measured > 0.
-Correction fit_correction(const std::vector<double>& lut_sum_ms,
-                          const std::vector<int>& num_layers,
-                          const std::vector<double>& activations_m,
-                          const std::vector<double>& measured_ms);
+// One calibration architecture, as fit_correction sees it.
+struct FitPoint {
+  std::map<int, double> lut_ms;  // LUT sum of its layers by input height
+  int num_layers = 0;
+  double activations_m = 0.0;
+  double measured_ms = 0.0;
+};
+
+// Weighted least squares (weights 1/measured^2) of
+//   measured ~ sum_r scale_r * lut_r + per_layer * n + per_mact * act + offset.
+// Input heights whose LUT sum is the same for every point get no scale of
+// their own (their LUT counts once, `scale` = 1; the offset absorbs the
+// rest). Falls back, in order, when there are fewer than 2 points per
+// coefficient, the system is singular or a scale comes out <= 0: to one
+// global scale (measured ~ scale*lut + per_layer*n + per_mact*act + offset,
+// at least 8 points), then to the scale alone (measured ~ scale*lut); with
+// no points returns the identity. Throws ConfigError unless measured > 0.
+Correction fit_correction(const std::vector<FitPoint>& points);
 
 // Sum over `layers` of input + output elements, in millions.
 double activations_m(const std::vector<space::LayerSpec>& layers);
@@ -67,6 +86,8 @@ class Predictor {
   // Plain LUT sum over `layers`. Throws MissingLayerError for the first layer
   // whose signature the table lacks.
   double lut_sum_ms(const std::vector<space::LayerSpec>& layers) const;
+  // The same split by input height (FitPoint::lut_ms).
+  std::map<int, double> lut_by_resolution_ms(const std::vector<space::LayerSpec>& layers) const;
   // Corrected prediction. Throws MissingLayerError like lut_sum_ms.
   double predict_ms(const std::vector<space::LayerSpec>& layers) const;
   // Expands `arch` under params() first.

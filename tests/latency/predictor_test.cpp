@@ -44,6 +44,13 @@ TEST(Predictor, LutSumAndCorrection) {
   EXPECT_DOUBLE_EQ(corrected.predict_ms(layers), 1.5 * 21.0 + 0.6 + 0.5 * act + 2.0);
   EXPECT_DOUBLE_EQ(corrected.predict_ms(space::decode_arch(kSmall)),
                    1.5 * 21.0 + 0.6 + 0.5 * act + 2.0);
+  // Input heights: stem 224 (1 ms), blocks 112 (2 ms) and 112 (3 ms: the
+  // stride-2 layer takes 112 px in), 56 (4 ms), head and classifier 56 (5, 6).
+  const auto by = plain.lut_by_resolution_ms(layers);
+  EXPECT_EQ(by, (std::map<int, double>{{224, 1.0}, {112, 5.0}, {56, 15.0}}));
+  c.resolution_scales = {{112, 2.0}, {56, 0.5}};
+  const Predictor per_res(small_table(p), p, c);
+  EXPECT_DOUBLE_EQ(per_res.predict_ms(layers), 1.5 * 1.0 + 2.0 * 5.0 + 0.5 * 15.0 + 0.6 + 0.5 * act + 2.0);
 }
 
 TEST(Predictor, MissingLayerNamesTheSignature) {
@@ -56,6 +63,14 @@ TEST(Predictor, MissingLayerNamesTheSignature) {
                    "cpu/onednn/1t/224px/b1", "mnas_latency profile");
 }
 
+// Calibration points with all of their LUT time at one input height.
+std::vector<FitPoint> one_height(const std::vector<double>& lut, const std::vector<int>& n,
+                                         const std::vector<double>& act, const std::vector<double>& y) {
+  std::vector<FitPoint> p;
+  for (size_t i = 0; i < y.size(); ++i) p.push_back({{{56, lut[i]}}, n[i], act[i], y[i]});
+  return p;
+}
+
 TEST(FitCorrection, RecoversExactCoefficients) {
   // y = 1.2 * lut + 0.05 * n + 0.4 * act + 0.3, hand-picked points.
   const std::vector<double> lut = {5, 8, 12, 20, 7, 15, 9, 11};
@@ -63,24 +78,63 @@ TEST(FitCorrection, RecoversExactCoefficients) {
   const std::vector<double> act = {3.1, 4.0, 2.2, 5.5, 3.3, 4.8, 2.9, 3.7};
   std::vector<double> y;
   for (size_t i = 0; i < lut.size(); ++i) y.push_back(1.2 * lut[i] + 0.05 * n[i] + 0.4 * act[i] + 0.3);
-  const Correction c = fit_correction(lut, n, act, y);
-  EXPECT_NEAR(c.scale, 1.2, 1e-9);
+  const Correction c = fit_correction(one_height(lut, n, act, y));
+  EXPECT_NEAR(c.scale_for(56), 1.2, 1e-9);
   EXPECT_NEAR(c.per_layer_ms, 0.05, 1e-9);
   EXPECT_NEAR(c.per_mact_ms, 0.4, 1e-9);
   EXPECT_NEAR(c.offset_ms, 0.3, 1e-9);
   EXPECT_EQ(c.num_points, 8);
 }
 
+TEST(FitCorrection, RecoversOneScalePerResolution) {
+  // y = 1.3 * lut112 + 0.7 * lut14 + (stem: the same 0.5 ms everywhere, no
+  // scale of its own) + 0.02 * n + 0.1 * act + 0.4, twelve hand-picked points.
+  const std::vector<double> l112 = {2.0, 3.5, 1.2, 4.1, 2.8, 3.0, 1.9, 2.2, 3.9, 2.5, 1.5, 3.3};
+  const std::vector<double> l14 = {0.9, 0.4, 1.3, 0.7, 1.1, 0.5, 0.8, 1.6, 0.6, 1.0, 1.4, 0.3};
+  const std::vector<int> n = {18, 21, 15, 24, 20, 17, 22, 19, 23, 16, 25, 20};
+  const std::vector<double> act = {3.0, 4.2, 2.1, 5.0, 3.6, 2.9, 4.4, 3.1, 4.8, 2.6, 3.9, 3.3};
+  std::vector<FitPoint> p;
+  for (size_t i = 0; i < n.size(); ++i) {
+    const double y = 1.3 * l112[i] + 0.7 * l14[i] + 0.5 + 0.02 * n[i] + 0.1 * act[i] + 0.4;
+    p.push_back({{{224, 0.5}, {112, l112[i]}, {14, l14[i]}}, n[i], act[i], y});
+  }
+  const Correction c = fit_correction(p);
+  ASSERT_EQ(c.resolution_scales.size(), 2u);
+  EXPECT_NEAR(c.scale_for(112), 1.3, 1e-9);
+  EXPECT_NEAR(c.scale_for(14), 0.7, 1e-9);
+  EXPECT_EQ(c.scale_for(224), 1.0);  // constant: counted once, the offset absorbs the rest
+  EXPECT_NEAR(c.per_layer_ms, 0.02, 1e-9);
+  EXPECT_NEAR(c.per_mact_ms, 0.1, 1e-9);
+  EXPECT_NEAR(c.offset_ms, 0.4, 1e-9);
+}
+
+TEST(FitCorrection, TooFewPointsPerCoefficientFallBackToOneScale) {
+  // 8 points, 2 varying heights: 5 coefficients need 10 points, so the fit
+  // is the global one (y = 2 * (lut112 + lut14) exactly).
+  std::vector<FitPoint> p;
+  const std::vector<double> l112 = {2.0, 3.5, 1.2, 4.1, 2.8, 3.0, 1.9, 2.2};
+  const std::vector<double> l14 = {0.9, 0.4, 1.3, 0.7, 1.1, 0.5, 0.8, 1.6};
+  const std::vector<int> n = {18, 21, 15, 24, 20, 17, 22, 19};
+  const std::vector<double> act = {3.0, 4.2, 2.1, 5.0, 3.6, 2.9, 4.4, 3.1};
+  for (size_t i = 0; i < n.size(); ++i) {
+    p.push_back({{{112, l112[i]}, {14, l14[i]}}, n[i], act[i], 2.0 * (l112[i] + l14[i])});
+  }
+  const Correction c = fit_correction(p);
+  EXPECT_TRUE(c.resolution_scales.empty());
+  EXPECT_NEAR(c.scale, 2.0, 1e-9);
+  EXPECT_NEAR(c.scale_for(112), 2.0, 1e-9);
+  EXPECT_NEAR(c.offset_ms, 0.0, 1e-9);
+}
+
 TEST(FitCorrection, FewPointsFitTheScaleOnly) {
-  const Correction c = fit_correction({4, 10}, {10, 12}, {1, 2}, {8, 20});
+  const Correction c = fit_correction(one_height({4, 10}, {10, 12}, {1, 2}, {8, 20}));
   EXPECT_NEAR(c.scale, 2.0, 1e-12);
   EXPECT_EQ(c.per_layer_ms, 0.0);
   EXPECT_EQ(c.offset_ms, 0.0);
-  const Correction none = fit_correction({}, {}, {}, {});
+  const Correction none = fit_correction({});
   EXPECT_EQ(none.scale, 1.0);
   EXPECT_EQ(none.num_points, 0);
-  EXPECT_THROW(fit_correction({1}, {1}, {1}, {0.0}), ConfigError);
-  EXPECT_THROW(fit_correction({1, 2}, {1}, {1, 2}, {1, 2}), ConfigError);
+  EXPECT_THROW(fit_correction(one_height({1}, {1}, {1}, {0.0})), ConfigError);
 }
 
 TEST(MakePredictor, FitsOnTheCalibrationPoints) {
