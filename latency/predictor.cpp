@@ -99,20 +99,23 @@ Correction fit_correction(const std::vector<FitPoint>& points) {
   for (const auto& p : points) y.push_back(p.measured_ms), lut.push_back(total(p.lut_ms));
 
   // Input heights whose LUT sum varies across the points get their own scale.
-  std::map<int, std::pair<double, double>> range;  // height -> (min, max) over points
+  // A height missing from some point counts as 0 there.
+  struct Span {
+    double lo, hi;
+    size_t seen;
+  };
+  std::map<int, Span> spans;
   for (const auto& p : points) {
     for (const auto& [h, ms] : p.lut_ms) {
-      auto [it, fresh] = range.try_emplace(h, ms, ms);
-      if (!fresh) it->second = {std::min(it->second.first, ms), std::max(it->second.second, ms)};
+      auto [it, fresh] = spans.try_emplace(h, Span{ms, ms, 0});
+      Span& s = it->second;
+      s.lo = std::min(s.lo, ms), s.hi = std::max(s.hi, ms), ++s.seen;
     }
   }
   std::vector<int> varying;
-  for (const auto& [h, mm] : range) {
-    // A height missing from some point counts as 0 there.
-    const bool everywhere = std::all_of(points.begin(), points.end(),
-                                        [h = h](const FitPoint& p) { return p.lut_ms.count(h) > 0; });
-    const double lo = everywhere ? mm.first : 0.0;
-    if (mm.second - lo > 1e-9 * std::max(1.0, mm.second)) varying.push_back(h);
+  for (const auto& [h, s] : spans) {
+    const double lo = s.seen == points.size() ? s.lo : 0.0;
+    if (s.hi - lo > 1e-9 * std::max(1.0, s.hi)) varying.push_back(h);
   }
   const size_t k = varying.size() + 3;
   if (!varying.empty() && points.size() >= 2 * k) {
