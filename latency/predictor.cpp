@@ -107,8 +107,7 @@ Correction fit_correction(const std::vector<FitPoint>& points) {
   std::map<int, Span> spans;
   for (const auto& p : points) {
     for (const auto& [h, ms] : p.lut_ms) {
-      auto [it, fresh] = spans.try_emplace(h, Span{ms, ms, 0});
-      Span& s = it->second;
+      Span& s = spans.try_emplace(h, Span{ms, ms, 0}).first->second;
       s.lo = std::min(s.lo, ms), s.hi = std::max(s.hi, ms), ++s.seen;
     }
   }
@@ -124,7 +123,7 @@ Correction fit_correction(const std::vector<FitPoint>& points) {
     for (size_t i = 0; i < points.size(); ++i) {
       const auto& p = points[i];
       std::vector<double> row;
-      double fixed = total(p.lut_ms);
+      double fixed = lut[i];
       for (int h : varying) {
         const auto it = p.lut_ms.find(h);
         const double ms = it == p.lut_ms.end() ? 0.0 : it->second;

@@ -8,8 +8,8 @@
 //             + offset_ms
 // where activations = sum over layers of input + output elements. The
 // per-resolution scales absorb that a lone layer's time and its share of a
-// whole network's time differ by how much of its data stays in cache, which
-// depends mostly on the feature-map size (held-out share within 10 % on this
+// whole network's time differ by feature-map size (presumably through how
+// much of the data stays in cache; held-out share within 10 % on this
 // host: +5 to +25 points over one global scale on six tables,
 // docs/latency.md).
 // The per-layer and per-activation terms absorb per-call overhead and the
