@@ -185,15 +185,13 @@ int cmd_profile(const Args& a) {
   std::cout << "table " << latency::to_string(p.table().id) << ": " << p.table().layers.size()
             << " layers, " << p.table().calibration.size() << " calibration architectures\n"
             << "correction: ";
-  if (c.resolution_scales.empty()) {
+  if (c.group_scales.empty()) {
     std::cout << fixed(c.scale, 4) << " x LUT sum";
   } else {
-    // Largest maps first, as they come in the network.
-    for (auto it = c.resolution_scales.rbegin(); it != c.resolution_scales.rend(); ++it) {
-      std::cout << (it == c.resolution_scales.rbegin() ? "" : " + ") << fixed(it->second, 4)
-                << " x LUT@" << it->first << "px";
+    for (const auto& [group, scale] : c.group_scales) {
+      std::cout << fixed(scale, 4) << " x LUT[" << group << "] + ";
     }
-    std::cout << " + LUT@other";
+    std::cout << "LUT[other]";
   }
   std::cout << " + " << fixed(c.per_layer_ms, 4) << " ms x layers + " << fixed(c.per_mact_ms, 4)
             << " ms x M activations + " << fixed(c.offset_ms, 3) << " ms\n";

@@ -40,8 +40,11 @@ bool solve(Matrix a, std::vector<double> b, std::vector<double>& x) {
 
 // Least squares of target ~ sum_j x_j * features_j, each row weighted by
 // 1/scale^2 (scale = the measured time: relative error).
+// With `ridge` > 0, the first `ridged` coefficients are also pulled towards 1
+// (ridge * (x_j - 1)^2 added to the objective).
 bool relative_lsq(const Matrix& features, const std::vector<double>& target,
-                  const std::vector<double>& scale, std::vector<double>& coef) {
+                  const std::vector<double>& scale, std::vector<double>& coef, double ridge = 0.0,
+                  size_t ridged = 0) {
   if (features.empty()) return false;
   const size_t k = features[0].size();
   Matrix ata(k, std::vector<double>(k, 0.0));
@@ -53,12 +56,13 @@ bool relative_lsq(const Matrix& features, const std::vector<double>& target,
       for (size_t c = 0; c < k; ++c) ata[r][c] += w * features[i][r] * features[i][c];
     }
   }
+  for (size_t j = 0; j < std::min(ridged, k); ++j) ata[j][j] += ridge, aty[j] += ridge;
   return solve(ata, aty, coef);
 }
 
-double total(const std::map<int, double>& by_resolution) {
+double total(const std::map<std::string, double>& by_group) {
   double s = 0.0;
-  for (const auto& [h, ms] : by_resolution) s += ms;
+  for (const auto& [g, ms] : by_group) s += ms;
   return s;
 }
 
@@ -83,38 +87,44 @@ double activations_m(const std::vector<space::LayerSpec>& layers) {
   return sum / 1e6;
 }
 
-double Correction::scale_for(int in_h) const {
-  const auto it = resolution_scales.find(in_h);
-  return it == resolution_scales.end() ? scale : it->second;
+std::string lut_group(const space::LayerSpec& l) {
+  return std::to_string(l.in_h) + "px " +
+         (l.kind == space::LayerKind::kBlock ? space::to_string(l.op) : space::to_string(l.kind));
 }
 
-Correction fit_correction(const std::vector<FitPoint>& points) {
+double Correction::scale_for(const std::string& group) const {
+  const auto it = group_scales.find(group);
+  return it == group_scales.end() ? scale : it->second;
+}
+
+Correction fit_correction(const std::vector<FitPoint>& points, double ridge) {
   for (const auto& p : points) {
     if (!(p.measured_ms > 0.0)) throw ConfigError("fit_correction: measured times should be > 0");
   }
+  if (!(ridge >= 0.0)) throw ConfigError("fit_correction: ridge should be >= 0");
   Correction c;
   c.num_points = static_cast<int>(points.size());
   if (points.empty()) return c;
   std::vector<double> y, lut;
   for (const auto& p : points) y.push_back(p.measured_ms), lut.push_back(total(p.lut_ms));
 
-  // Input heights whose LUT sum varies across the points get their own scale.
-  // A height missing from some point counts as 0 there.
+  // Groups whose LUT sum varies across the points get their own scale. A
+  // group missing from some point counts as 0 there.
   struct Span {
     double lo, hi;
     size_t seen;
   };
-  std::map<int, Span> spans;
+  std::map<std::string, Span> spans;
   for (const auto& p : points) {
-    for (const auto& [h, ms] : p.lut_ms) {
-      Span& s = spans.try_emplace(h, Span{ms, ms, 0}).first->second;
+    for (const auto& [g, ms] : p.lut_ms) {
+      Span& s = spans.try_emplace(g, Span{ms, ms, 0}).first->second;
       s.lo = std::min(s.lo, ms), s.hi = std::max(s.hi, ms), ++s.seen;
     }
   }
-  std::vector<int> varying;
-  for (const auto& [h, s] : spans) {
+  std::vector<std::string> varying;
+  for (const auto& [g, s] : spans) {
     const double lo = s.seen == points.size() ? s.lo : 0.0;
-    if (s.hi - lo > 1e-9 * std::max(1.0, s.hi)) varying.push_back(h);
+    if (s.hi - lo > 1e-9 * std::max(1.0, s.hi)) varying.push_back(g);
   }
   const size_t k = varying.size() + 3;
   if (!varying.empty() && points.size() >= 2 * k) {
@@ -124,8 +134,8 @@ Correction fit_correction(const std::vector<FitPoint>& points) {
       const auto& p = points[i];
       std::vector<double> row;
       double fixed = lut[i];
-      for (int h : varying) {
-        const auto it = p.lut_ms.find(h);
+      for (const auto& g : varying) {
+        const auto it = p.lut_ms.find(g);
         const double ms = it == p.lut_ms.end() ? 0.0 : it->second;
         row.push_back(ms);
         fixed -= ms;
@@ -134,12 +144,12 @@ Correction fit_correction(const std::vector<FitPoint>& points) {
       row.push_back(p.activations_m);
       row.push_back(1.0);
       f.push_back(std::move(row));
-      target.push_back(y[i] - fixed);  // constant heights count at scale 1
+      target.push_back(y[i] - fixed);  // constant groups count at scale 1
     }
     std::vector<double> x;
-    if (relative_lsq(f, target, y, x) &&
+    if (relative_lsq(f, target, y, x, ridge, varying.size()) &&
         std::all_of(x.begin(), x.begin() + varying.size(), [](double v) { return v > 0.0; })) {
-      for (size_t j = 0; j < varying.size(); ++j) c.resolution_scales[varying[j]] = x[j];
+      for (size_t j = 0; j < varying.size(); ++j) c.group_scales[varying[j]] = x[j];
       c.per_layer_ms = x[k - 3];
       c.per_mact_ms = x[k - 2];
       c.offset_ms = x[k - 1];
@@ -170,25 +180,25 @@ Correction fit_correction(const std::vector<FitPoint>& points) {
 Predictor::Predictor(LatencyTable table, space::GlobalParams params, Correction correction)
     : table_(std::move(table)), params_(std::move(params)), correction_(correction) {}
 
-std::map<int, double> Predictor::lut_by_resolution_ms(
+std::map<std::string, double> Predictor::lut_by_group_ms(
     const std::vector<space::LayerSpec>& layers) const {
-  std::map<int, double> by;
+  std::map<std::string, double> by;
   for (const auto& l : layers) {
     const std::string key = space::layer_key(l);
     const auto it = table_.layers.find(key);
     if (it == table_.layers.end()) throw MissingLayerError(key, table_.id);
-    by[l.in_h] += it->second.median_ms;
+    by[lut_group(l)] += it->second.median_ms;
   }
   return by;
 }
 
 double Predictor::lut_sum_ms(const std::vector<space::LayerSpec>& layers) const {
-  return total(lut_by_resolution_ms(layers));
+  return total(lut_by_group_ms(layers));
 }
 
 double Predictor::predict_ms(const std::vector<space::LayerSpec>& layers) const {
   double ms = 0.0;
-  for (const auto& [h, lut] : lut_by_resolution_ms(layers)) ms += correction_.scale_for(h) * lut;
+  for (const auto& [g, lut] : lut_by_group_ms(layers)) ms += correction_.scale_for(g) * lut;
   return ms + correction_.per_layer_ms * static_cast<double>(layers.size()) +
          correction_.per_mact_ms * activations_m(layers) + correction_.offset_ms;
 }
@@ -202,7 +212,7 @@ Predictor make_predictor(LatencyTable table, const space::GlobalParams& params) 
   std::vector<FitPoint> points;
   for (const auto& c : table.calibration) {
     const auto layers = expand_calibration(c.arch, params);
-    points.push_back({plain.lut_by_resolution_ms(layers), static_cast<int>(layers.size()),
+    points.push_back({plain.lut_by_group_ms(layers), static_cast<int>(layers.size()),
                       activations_m(layers), c.timing.median_ms});
   }
   const Correction corr = fit_correction(points);

@@ -3,19 +3,22 @@
 //
 // Predictor: the lookup-table sum (ProxylessNAS / Once-for-All style) with a
 // correction fitted on end-to-end measurements of calibration architectures:
-//   predicted = sum_r scale_r * (LUT sum of the layers whose input is r x r)
+//   predicted = sum_g scale_g * (LUT sum of the layers of group g)
 //             + per_layer_ms * n_layers + per_mact_ms * (activations, millions)
 //             + offset_ms
-// where activations = sum over layers of input + output elements. The
-// per-resolution scales absorb that a lone layer's time and its share of a
-// whole network's time differ by feature-map size (presumably through how
-// much of the data stays in cache; held-out share within 10 % on this
-// host: +5 to +25 points over one global scale on six tables,
-// docs/latency.md).
+// where a layer's group is its input resolution and op (lut_group(): "56px
+// mbconv", "7px head", ...) and activations = sum over layers of input +
+// output elements. The group scales absorb that a lone layer's time and its
+// share of a whole network's time differ by feature-map size and op
+// (presumably through how much of the data stays in cache). Held-out share
+// within 10 % on this host, 200 architectures: 91 % with one scale per
+// resolution, 96.5 % per resolution and op (docs/latency.md). A ridge term
+// pulls each scale towards 1, so a group that few calibration
+// architectures use keeps its table time instead of a wild fit.
 // The per-layer and per-activation terms absorb per-call overhead and the
-// layout conversions (to and from the engine's blocked format) that a lone
-// layer pays at its input and output but a network pays once. The fit
-// minimises the squared RELATIVE error, because accuracy is judged in percent.
+// layout conversions that a lone layer pays at its input and output but a
+// network pays once. The fit minimises the squared RELATIVE error, because
+// accuracy is judged in percent.
 //
 // FlopsPredictor: the baseline, linear in multiply-adds, fitted the same way.
 #pragma once
@@ -42,38 +45,47 @@ class MissingLayerError : public Error {
   std::string key_;
 };
 
+// The correction group of a layer: input height and op, e.g. "112px mbconv",
+// "7px head", "224px stem".
+std::string lut_group(const space::LayerSpec& layer);
+
 struct Correction {
-  // LUT multiplier of the layers at input heights without their own scale
-  // (resolutions the calibration architectures do not vary, such as the
-  // stem's, which the offset then absorbs).
+  // LUT multiplier of the groups without their own scale (groups whose LUT
+  // sum the calibration architectures do not vary, such as the stem's, which
+  // the offset then absorbs).
   double scale = 1.0;
-  std::map<int, double> resolution_scales;  // input height -> LUT multiplier
+  std::map<std::string, double> group_scales;  // lut_group -> LUT multiplier
   double per_layer_ms = 0.0;
   double per_mact_ms = 0.0;  // per million activation elements
   double offset_ms = 0.0;
   int num_points = 0;  // calibration architectures it was fitted on (0: identity)
-
-  double scale_for(int in_h) const;
+  double scale_for(const std::string& group) const;
 };
 
 // One calibration architecture, as fit_correction sees it.
 struct FitPoint {
-  std::map<int, double> lut_ms;  // LUT sum of its layers by input height
+  std::map<std::string, double> lut_ms;  // LUT sum of its layers by group
   int num_layers = 0;
   double activations_m = 0.0;
   double measured_ms = 0.0;
 };
 
+// The ridge weight that fit_correction pulls group scales towards 1 with (in
+// units of the relative-error normal equations, where a group that carries
+// a share s of every architecture's time weighs about points * s^2).
+constexpr double kCorrectionRidge = 0.1;
+
 // Weighted least squares (weights 1/measured^2) of
-//   measured ~ sum_r scale_r * lut_r + per_layer * n + per_mact * act + offset.
-// Input heights whose LUT sum is the same for every point get no scale of
-// their own (their LUT counts once, `scale` = 1; the offset absorbs the
-// rest). Falls back, in order, when there are fewer than 2 points per
-// coefficient, the system is singular or a scale comes out <= 0: to one
-// global scale (measured ~ scale*lut + per_layer*n + per_mact*act + offset,
-// at least 8 points), then to the scale alone (measured ~ scale*lut); with
-// no points returns the identity. Throws ConfigError unless measured > 0.
-Correction fit_correction(const std::vector<FitPoint>& points);
+//   measured ~ sum_g scale_g * lut_g + per_layer * n + per_mact * act + offset
+// plus ridge * sum_g (scale_g - 1)^2. Groups whose LUT sum is the same for
+// every point get no scale of their own (their LUT counts once, `scale` = 1;
+// the offset absorbs the rest). Falls back, in order, when there are fewer
+// than 2 points per coefficient, the system is singular or a scale comes out
+// <= 0: to one global scale (measured ~ scale*lut + per_layer*n +
+// per_mact*act + offset, at least 8 points, no ridge), then to the scale
+// alone (measured ~ scale*lut); with no points returns the identity. Throws
+// ConfigError unless measured > 0 and ridge >= 0.
+Correction fit_correction(const std::vector<FitPoint>& points, double ridge = kCorrectionRidge);
 
 // Sum over `layers` of input + output elements, in millions.
 double activations_m(const std::vector<space::LayerSpec>& layers);
@@ -86,8 +98,8 @@ class Predictor {
   // Plain LUT sum over `layers`. Throws MissingLayerError for the first layer
   // whose signature the table lacks.
   double lut_sum_ms(const std::vector<space::LayerSpec>& layers) const;
-  // The same split by input height (FitPoint::lut_ms).
-  std::map<int, double> lut_by_resolution_ms(const std::vector<space::LayerSpec>& layers) const;
+  // The same split by lut_group (FitPoint::lut_ms).
+  std::map<std::string, double> lut_by_group_ms(const std::vector<space::LayerSpec>& layers) const;
   // Corrected prediction. Throws MissingLayerError like lut_sum_ms.
   double predict_ms(const std::vector<space::LayerSpec>& layers) const;
   // Expands `arch` under params() first.

@@ -230,7 +230,9 @@ class ScriptEmitter {
     FoldedConv c2{w2, b2, 1, 1, {0, 0, 0, 0}, 1, false, 1, 1};
     const std::string e = conv(conv(s, c1), c2);
     const std::string y = var();
-    line(y + " = " + x + " * torch.sigmoid(" + e + ")");
+    // Gate first: through oneDNN (optimize_for_inference) the product then
+    // keeps x's blocked layout (see latency/measure.cpp, ScriptBuilder::se).
+    line(y + " = torch.sigmoid(" + e + ") * " + x);
     return y;
   }
   std::string add(const std::string& a, const std::string& b) {

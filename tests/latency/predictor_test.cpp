@@ -46,9 +46,13 @@ TEST(Predictor, LutSumAndCorrection) {
                    1.5 * 21.0 + 0.6 + 0.5 * act + 2.0);
   // Input heights: stem 224 (1 ms), blocks 112 (2 ms) and 112 (3 ms: the
   // stride-2 layer takes 112 px in), 56 (4 ms), head and classifier 56 (5, 6).
-  const auto by = plain.lut_by_resolution_ms(layers);
-  EXPECT_EQ(by, (std::map<int, double>{{224, 1.0}, {112, 5.0}, {56, 15.0}}));
-  c.resolution_scales = {{112, 2.0}, {56, 0.5}};
+  const auto by = plain.lut_by_group_ms(layers);
+  EXPECT_EQ(by, (std::map<std::string, double>{{"224px stem", 1.0},
+                                               {"112px mbconv", 5.0},
+                                               {"56px mbconv", 4.0},
+                                               {"56px head", 5.0},
+                                               {"56px classifier", 6.0}}));
+  c.group_scales = {{"112px mbconv", 2.0}, {"56px mbconv", 0.5}, {"56px head", 0.5}, {"56px classifier", 0.5}};
   const Predictor per_res(small_table(p), p, c);
   EXPECT_DOUBLE_EQ(per_res.predict_ms(layers), 1.5 * 1.0 + 2.0 * 5.0 + 0.5 * 15.0 + 0.6 + 0.5 * act + 2.0);
 }
@@ -67,7 +71,7 @@ TEST(Predictor, MissingLayerNamesTheSignature) {
 std::vector<FitPoint> one_height(const std::vector<double>& lut, const std::vector<int>& n,
                                          const std::vector<double>& act, const std::vector<double>& y) {
   std::vector<FitPoint> p;
-  for (size_t i = 0; i < y.size(); ++i) p.push_back({{{56, lut[i]}}, n[i], act[i], y[i]});
+  for (size_t i = 0; i < y.size(); ++i) p.push_back({{{"56px mbconv", lut[i]}}, n[i], act[i], y[i]});
   return p;
 }
 
@@ -78,8 +82,8 @@ TEST(FitCorrection, RecoversExactCoefficients) {
   const std::vector<double> act = {3.1, 4.0, 2.2, 5.5, 3.3, 4.8, 2.9, 3.7};
   std::vector<double> y;
   for (size_t i = 0; i < lut.size(); ++i) y.push_back(1.2 * lut[i] + 0.05 * n[i] + 0.4 * act[i] + 0.3);
-  const Correction c = fit_correction(one_height(lut, n, act, y));
-  EXPECT_NEAR(c.scale_for(56), 1.2, 1e-9);
+  const Correction c = fit_correction(one_height(lut, n, act, y), /*ridge=*/0.0);
+  EXPECT_NEAR(c.scale_for("56px mbconv"), 1.2, 1e-9);
   EXPECT_NEAR(c.per_layer_ms, 0.05, 1e-9);
   EXPECT_NEAR(c.per_mact_ms, 0.4, 1e-9);
   EXPECT_NEAR(c.offset_ms, 0.3, 1e-9);
@@ -96,16 +100,38 @@ TEST(FitCorrection, RecoversOneScalePerResolution) {
   std::vector<FitPoint> p;
   for (size_t i = 0; i < n.size(); ++i) {
     const double y = 1.3 * l112[i] + 0.7 * l14[i] + 0.5 + 0.02 * n[i] + 0.1 * act[i] + 0.4;
-    p.push_back({{{224, 0.5}, {112, l112[i]}, {14, l14[i]}}, n[i], act[i], y});
+    p.push_back({{{"224px stem", 0.5}, {"112px mbconv", l112[i]}, {"14px conv", l14[i]}}, n[i], act[i], y});
   }
-  const Correction c = fit_correction(p);
-  ASSERT_EQ(c.resolution_scales.size(), 2u);
-  EXPECT_NEAR(c.scale_for(112), 1.3, 1e-9);
-  EXPECT_NEAR(c.scale_for(14), 0.7, 1e-9);
-  EXPECT_EQ(c.scale_for(224), 1.0);  // constant: counted once, the offset absorbs the rest
+  const Correction c = fit_correction(p, /*ridge=*/0.0);
+  ASSERT_EQ(c.group_scales.size(), 2u);
+  EXPECT_NEAR(c.scale_for("112px mbconv"), 1.3, 1e-9);
+  EXPECT_NEAR(c.scale_for("14px conv"), 0.7, 1e-9);
+  EXPECT_EQ(c.scale_for("224px stem"), 1.0);  // constant: counted once, the offset absorbs the rest
   EXPECT_NEAR(c.per_layer_ms, 0.02, 1e-9);
   EXPECT_NEAR(c.per_mact_ms, 0.1, 1e-9);
   EXPECT_NEAR(c.offset_ms, 0.4, 1e-9);
+}
+
+TEST(FitCorrection, RidgePullsGroupScalesTowardsOne) {
+  // The points of RecoversOneScalePerResolution (true scales 1.3 and 0.7).
+  const std::vector<double> l112 = {2.0, 3.5, 1.2, 4.1, 2.8, 3.0, 1.9, 2.2, 3.9, 2.5, 1.5, 3.3};
+  const std::vector<double> l14 = {0.9, 0.4, 1.3, 0.7, 1.1, 0.5, 0.8, 1.6, 0.6, 1.0, 1.4, 0.3};
+  const std::vector<int> n = {18, 21, 15, 24, 20, 17, 22, 19, 23, 16, 25, 20};
+  const std::vector<double> act = {3.0, 4.2, 2.1, 5.0, 3.6, 2.9, 4.4, 3.1, 4.8, 2.6, 3.9, 3.3};
+  std::vector<FitPoint> p;
+  for (size_t i = 0; i < n.size(); ++i) {
+    const double y = 1.3 * l112[i] + 0.7 * l14[i] + 0.02 * n[i] + 0.1 * act[i] + 0.4;
+    p.push_back({{{"112px mbconv", l112[i]}, {"14px conv", l14[i]}}, n[i], act[i], y});
+  }
+  const Correction mild = fit_correction(p);  // kCorrectionRidge
+  const Correction strong = fit_correction(p, 1e6);
+  EXPECT_GT(mild.scale_for("112px mbconv"), 1.0);
+  EXPECT_LT(mild.scale_for("112px mbconv"), 1.3);
+  EXPECT_GT(mild.scale_for("14px conv"), 0.7);
+  EXPECT_LT(mild.scale_for("14px conv"), 1.0);
+  EXPECT_NEAR(strong.scale_for("112px mbconv"), 1.0, 1e-3);
+  EXPECT_NEAR(strong.scale_for("14px conv"), 1.0, 1e-3);
+  EXPECT_THROW_MSG(fit_correction(p, -1.0), ConfigError, "ridge should be >= 0");
 }
 
 TEST(FitCorrection, TooFewPointsPerCoefficientFallBackToOneScale) {
@@ -117,12 +143,12 @@ TEST(FitCorrection, TooFewPointsPerCoefficientFallBackToOneScale) {
   const std::vector<int> n = {18, 21, 15, 24, 20, 17, 22, 19};
   const std::vector<double> act = {3.0, 4.2, 2.1, 5.0, 3.6, 2.9, 4.4, 3.1};
   for (size_t i = 0; i < n.size(); ++i) {
-    p.push_back({{{112, l112[i]}, {14, l14[i]}}, n[i], act[i], 2.0 * (l112[i] + l14[i])});
+    p.push_back({{{"112px mbconv", l112[i]}, {"14px mbconv", l14[i]}}, n[i], act[i], 2.0 * (l112[i] + l14[i])});
   }
   const Correction c = fit_correction(p);
-  EXPECT_TRUE(c.resolution_scales.empty());
+  EXPECT_TRUE(c.group_scales.empty());
   EXPECT_NEAR(c.scale, 2.0, 1e-9);
-  EXPECT_NEAR(c.scale_for(112), 2.0, 1e-9);
+  EXPECT_NEAR(c.scale_for("112px mbconv"), 2.0, 1e-9);
   EXPECT_NEAR(c.offset_ms, 0.0, 1e-9);
 }
 
