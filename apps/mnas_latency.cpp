@@ -13,6 +13,7 @@
 // 1 internal error. See docs/latency.md.
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -188,7 +189,12 @@ int cmd_profile(const Args& a) {
   if (c.group_scales.empty()) {
     std::cout << fixed(c.scale, 4) << " x LUT sum";
   } else {
-    for (const auto& [group, scale] : c.group_scales) {
+    // Largest maps first, as they come in the network ("112px mbconv" ...).
+    std::vector<std::pair<std::string, double>> groups(c.group_scales.begin(), c.group_scales.end());
+    std::stable_sort(groups.begin(), groups.end(), [](const auto& a, const auto& b) {
+      return std::stoi(a.first) > std::stoi(b.first);
+    });
+    for (const auto& [group, scale] : groups) {
       std::cout << fixed(scale, 4) << " x LUT[" << group << "] + ";
     }
     std::cout << "LUT[other]";

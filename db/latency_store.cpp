@@ -33,6 +33,12 @@ const std::vector<std::string>& migrations() {
       " PRIMARY KEY (device, engine, threads, image_size, batch));"
       "DELETE FROM latency_layers WHERE source = 'measured';"
       "DELETE FROM latency_calibration WHERE source = 'measured';",
+      // v3 (2026-12-02): layers are profiled in context and the generated
+      // TorchScript changed (SE gate first, dense pool skip), so v2's local
+      // measurements describe other graphs; they go too (the reference
+      // workload is unchanged and stays).
+      "DELETE FROM latency_layers WHERE source = 'measured';"
+      "DELETE FROM latency_calibration WHERE source = 'measured';",
   };
   return kSteps;
 }

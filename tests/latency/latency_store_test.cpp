@@ -22,7 +22,7 @@ TEST(LatencyStore, WritesAndReadsTables) {
   {
     db::Database db(path);
     db::LatencyStore store(db);
-    EXPECT_EQ(db.schema_version("latency"), 2);
+    EXPECT_EQ(db.schema_version("latency"), 3);
     const db::LatencyTableKey key{"cpu", "onednn", 1, 224, 1};
     store.put_layers(key, {{"stem:k3:s22:224x224x3:o32", 0.3, 0.29, 0.31, 20, "measured"},
                            {"classifier:7x7x1280:o1000", 0.1, 0.1, 0.1, 20, "measured"}});
@@ -61,7 +61,7 @@ TEST(LatencyStore, StoresTheReferenceLatencyPerTable) {
   EXPECT_EQ(store.reference_ms({"cpu", "onednn", 2, 224, 1}), 0.0);
 }
 
-TEST(LatencyStore, VersionTwoDropsUnnormalisedMeasurementsAndKeepsImports) {
+TEST(LatencyStore, LaterVersionsDropUnnormalisedMeasurementsAndKeepImports) {
   const std::string path = fresh_db("latency_store_v1.db");
   {
     // A version-1 database as an older mnas wrote it.
@@ -84,10 +84,33 @@ TEST(LatencyStore, VersionTwoDropsUnnormalisedMeasurementsAndKeepsImports) {
   }
   db::Database db(path);
   db::LatencyStore store(db);
-  EXPECT_EQ(db.schema_version("latency"), 2);
+  EXPECT_EQ(db.schema_version("latency"), 3);
   EXPECT_TRUE(store.layers({"cpu", "onednn", 1, 224, 1}).empty());
   EXPECT_TRUE(store.calibration({"cpu", "onednn", 1, 224, 1}).empty());
   ASSERT_EQ(store.layers({"remote:p", "tflite", 1, 224, 1}).size(), 1u);
+}
+
+TEST(LatencyStore, VersionThreeDropsMeasurementsOfTheOldGraphsAndKeepsTheReference) {
+  const std::string path = fresh_db("latency_store_v2.db");
+  const db::LatencyTableKey key{"cpu", "onednn", 1, 224, 1};
+  const db::LatencyTableKey phone{"remote:p", "tflite", 1, 224, 1};
+  {
+    db::Database db(path);
+    db::LatencyStore store(db);
+    store.put_layers(key, {{"stem:k3:s22:224x224x3:o32", 0.3, 0.29, 0.31, 20, "measured"}});
+    store.put_calibration(key, {{"r1_k3_s11_e1_i32_o16", 5.0, 4.9, 5.1, 30, "measured"}});
+    store.put_layers(phone, {{"stem:k3:s22:224x224x3:o32", 2.0, 2.0, 2.0, 1, "imported"}});
+    store.put_reference(key, "block:mbconv:k5", 0.25);
+    // As a version-2 mnas left it.
+    db.sql().exec("UPDATE schema_versions SET version = 2 WHERE component = 'latency'");
+  }
+  db::Database db(path);
+  db::LatencyStore store(db);
+  EXPECT_EQ(db.schema_version("latency"), 3);
+  EXPECT_TRUE(store.layers(key).empty());
+  EXPECT_TRUE(store.calibration(key).empty());
+  EXPECT_EQ(store.layers(phone).size(), 1u);
+  EXPECT_DOUBLE_EQ(store.reference_ms(key), 0.25);
 }
 
 TEST(LatencyStore, ReadOnlyDatabaseWithoutTheSchemaIsEmpty) {
