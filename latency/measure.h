@@ -17,7 +17,10 @@
 // to one CPU (sched_setaffinity) for their duration; warm-up runs, then timed
 // runs until both a minimum count and a minimum time are reached; median and
 // 10th/90th percentiles are reported. The thread count and CPU affinity of
-// the calling process are restored afterwards.
+// the calling process are restored afterwards. oneDNN's primitive cache is
+// raised to 65536 kernels (unless ONEDNN_PRIMITIVE_CACHE_CAPACITY is set), so
+// that interleaved rounds over many models do not evict and re-create each
+// other's kernels.
 //
 // Reference normalisation (CPU, on by default). On a shared virtual machine
 // the same code runs in phases that last seconds and differ by ~30% (other
@@ -149,7 +152,11 @@ struct ProfileOptions {
 // interrupted run resumes at the chunk where it stopped. Each layer's median
 // is over the runs of all its rounds, which lie seconds apart: a slow phase
 // of a shared host then shifts one round of many layers a little instead of
-// all runs of a few layers a lot. Returns how many layers it measured.
+// all runs of a few layers a lot. On oneDNN every layer but the stem is timed
+// in context: after an exact identity 1x1 convolution, so that its input
+// arrives in oneDNN's blocked layout as from the previous layer of a network,
+// and that prologue's median (timed in the same rounds, once per input shape
+// of the chunk) is subtracted. Returns how many layers it measured.
 // `params` are the GlobalParams the layers were expanded under.
 int profile_layers(db::Database& db, const std::vector<space::LayerSpec>& layers,
                    const space::GlobalParams& params, const DeployConfig& deploy,

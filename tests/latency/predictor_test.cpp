@@ -90,9 +90,9 @@ TEST(FitCorrection, RecoversExactCoefficients) {
   EXPECT_EQ(c.num_points, 8);
 }
 
-TEST(FitCorrection, RecoversOneScalePerResolution) {
-  // y = 1.3 * lut112 + 0.7 * lut14 + (stem: the same 0.5 ms everywhere, no
-  // scale of its own) + 0.02 * n + 0.1 * act + 0.4, twelve hand-picked points.
+// Twelve hand-picked points with y = 1.3 * lut112 + 0.7 * lut14 + (stem: the
+// same 0.5 ms everywhere, no scale of its own) + 0.02 * n + 0.1 * act + 0.4.
+std::vector<FitPoint> two_group_points() {
   const std::vector<double> l112 = {2.0, 3.5, 1.2, 4.1, 2.8, 3.0, 1.9, 2.2, 3.9, 2.5, 1.5, 3.3};
   const std::vector<double> l14 = {0.9, 0.4, 1.3, 0.7, 1.1, 0.5, 0.8, 1.6, 0.6, 1.0, 1.4, 0.3};
   const std::vector<int> n = {18, 21, 15, 24, 20, 17, 22, 19, 23, 16, 25, 20};
@@ -102,7 +102,11 @@ TEST(FitCorrection, RecoversOneScalePerResolution) {
     const double y = 1.3 * l112[i] + 0.7 * l14[i] + 0.5 + 0.02 * n[i] + 0.1 * act[i] + 0.4;
     p.push_back({{{"224px stem", 0.5}, {"112px mbconv", l112[i]}, {"14px conv", l14[i]}}, n[i], act[i], y});
   }
-  const Correction c = fit_correction(p, /*ridge=*/0.0);
+  return p;
+}
+
+TEST(FitCorrection, RecoversOneScalePerGroup) {
+  const Correction c = fit_correction(two_group_points(), /*ridge=*/0.0);
   ASSERT_EQ(c.group_scales.size(), 2u);
   EXPECT_NEAR(c.scale_for("112px mbconv"), 1.3, 1e-9);
   EXPECT_NEAR(c.scale_for("14px conv"), 0.7, 1e-9);
@@ -113,16 +117,7 @@ TEST(FitCorrection, RecoversOneScalePerResolution) {
 }
 
 TEST(FitCorrection, RidgePullsGroupScalesTowardsOne) {
-  // The points of RecoversOneScalePerResolution (true scales 1.3 and 0.7).
-  const std::vector<double> l112 = {2.0, 3.5, 1.2, 4.1, 2.8, 3.0, 1.9, 2.2, 3.9, 2.5, 1.5, 3.3};
-  const std::vector<double> l14 = {0.9, 0.4, 1.3, 0.7, 1.1, 0.5, 0.8, 1.6, 0.6, 1.0, 1.4, 0.3};
-  const std::vector<int> n = {18, 21, 15, 24, 20, 17, 22, 19, 23, 16, 25, 20};
-  const std::vector<double> act = {3.0, 4.2, 2.1, 5.0, 3.6, 2.9, 4.4, 3.1, 4.8, 2.6, 3.9, 3.3};
-  std::vector<FitPoint> p;
-  for (size_t i = 0; i < n.size(); ++i) {
-    const double y = 1.3 * l112[i] + 0.7 * l14[i] + 0.02 * n[i] + 0.1 * act[i] + 0.4;
-    p.push_back({{{"112px mbconv", l112[i]}, {"14px conv", l14[i]}}, n[i], act[i], y});
-  }
+  const auto p = two_group_points();  // true scales 1.3 and 0.7
   const Correction mild = fit_correction(p);  // kCorrectionRidge
   const Correction strong = fit_correction(p, 1e6);
   EXPECT_GT(mild.scale_for("112px mbconv"), 1.0);
