@@ -507,7 +507,7 @@ double engine_error(const space::ArchSpec& arch, const space::GlobalParams& para
 }
 
 double engine_error(const space::LayerSpec& layer, const space::GlobalParams& params,
-                    const DeployConfig& deploy, const std::string& engine) {
+                    const DeployConfig& deploy, const std::string& engine, bool in_context) {
   validate(deploy);
   const torch::Device device = to_device(deploy);
   ThreadScope threads(deploy.threads, false);
@@ -520,6 +520,7 @@ double engine_error(const space::LayerSpec& layer, const space::GlobalParams& pa
   const auto ref = m.forward(x);
   if (engine == "eager") return 0.0;
   ScriptBuilder sb(params, engine);
+  if (in_context) sb.identity_prologue(layer.in_channels);
   sb.layer(layer, *m.ptr());
   return relative_error(ref, compile(sb.build(), engine, device)(x));
 }
@@ -560,6 +561,15 @@ std::string resolve_engine(const DeployConfig& deploy) {
     if (error_of(engine) <= kExactTolerance) return engine;
   }
   return "eager";
+}
+
+int onednn_primitive_cache_capacity() {
+  widen_primitive_cache();
+  using GetCapacity = int (*)(int*);
+  auto get = reinterpret_cast<GetCapacity>(dlsym(RTLD_DEFAULT, "dnnl_get_primitive_cache_capacity"));
+  int capacity = -1;
+  if (!get || get(&capacity) != 0) return -1;
+  return capacity;
 }
 
 space::LayerSpec reference_layer() {

@@ -105,9 +105,15 @@ std::string resolve_engine(const DeployConfig& deploy);
 // `params` on a random input (deploy geometry, batch 1).
 double engine_error(const space::ArchSpec& arch, const space::GlobalParams& params,
                     const DeployConfig& deploy, const std::string& engine);
-// The same for a single layer (make_layer's module vs its TorchScript).
+// The same for a single layer (make_layer's module vs its TorchScript). With
+// `in_context`, the TorchScript runs the layer after the identity 1x1
+// convolution that in-context profiling puts in front of it.
 double engine_error(const space::LayerSpec& layer, const space::GlobalParams& params,
-                    const DeployConfig& deploy, const std::string& engine);
+                    const DeployConfig& deploy, const std::string& engine, bool in_context = false);
+
+// oneDNN's primitive cache capacity in this process (-1 when LibTorch does not
+// expose oneDNN's C API).
+int onednn_primitive_cache_capacity();
 
 // Measures `arch` expanded under `params` (whose image size, classes and
 // input channels should equal deploy's) end to end. Throws ConfigError on bad

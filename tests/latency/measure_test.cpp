@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "common/error.h"
 #include "latency/arch_list.h"
@@ -48,6 +49,26 @@ TEST(Engines, SingleLayersMatchEager) {
       EXPECT_LE(engine_error(l, p, d, engine), kExactTolerance) << engine << " " << space::layer_key(l);
     }
   }
+}
+
+TEST(Engines, TheInContextPrologueLeavesLayersExact) {
+  const auto p = small_params(16);
+  const auto d = small_deploy(16);
+  for (const auto& l : sample_layers(p)) {
+    if (l.kind == space::LayerKind::kStem) continue;
+    EXPECT_LE(engine_error(l, p, d, "onednn", /*in_context=*/true), kExactTolerance) << space::layer_key(l);
+  }
+}
+
+TEST(Engines, OneDnnPrimitiveCacheIsWidened) {
+  // Interleaved measurement of many models needs more than oneDNN's default
+  // of 1024 kernels; a capacity the user set is left alone.
+  const int capacity = onednn_primitive_cache_capacity();
+  if (capacity < 0) GTEST_SKIP() << "this LibTorch does not expose oneDNN's C API";
+  if (std::getenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY") || std::getenv("DNNL_PRIMITIVE_CACHE_CAPACITY")) {
+    GTEST_SKIP() << "capacity set by the environment";
+  }
+  EXPECT_EQ(capacity, 65536);
 }
 
 TEST(Engines, WholeNetworksMatchEagerIncludingTfPadding) {
