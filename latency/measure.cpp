@@ -734,28 +734,23 @@ int profile_layers(db::Database& db, const std::vector<space::LayerSpec>& layers
     // in-context layer of the chunk has; all timed in the same rounds.
     std::vector<Runner> runners;
     std::vector<torch::Tensor> inputs;
-    std::map<std::tuple<int, int, int>, size_t> prologue_of;  // (c, h, w) -> runner index
-    std::vector<std::optional<size_t>> layer_prologue;
+    using Shape = std::tuple<int, int, int>;  // (c, h, w)
+    std::vector<std::optional<Shape>> layer_shape;  // set for in-context layers
+    std::map<Shape, size_t> prologue_of;             // -> runner index
     for (size_t i = begin; i < end; ++i) {
       const auto& l = *todo[i];
       torch::manual_seed(0);
       const bool in_context = profile_in_context(l, engine);
       runners.push_back(make_layer_runner(l, params, engine, device, in_context));
       inputs.push_back(timed_input(deploy.batch, l.in_channels, l.in_h, l.in_w, device, engine));
-      layer_prologue.emplace_back();
-      if (in_context) prologue_of.emplace(std::make_tuple(l.in_channels, l.in_h, l.in_w), 0);
+      layer_shape.push_back(in_context ? std::optional<Shape>(Shape{l.in_channels, l.in_h, l.in_w}) : std::nullopt);
+      if (in_context) prologue_of.emplace(*layer_shape.back(), 0);
     }
     for (auto& [shape, index] : prologue_of) {
       const auto [c, h, w] = shape;
       index = runners.size();
       runners.push_back(make_prologue_runner(c, engine, device));
       inputs.push_back(timed_input(deploy.batch, c, h, w, device, engine));
-    }
-    for (size_t i = begin; i < end; ++i) {
-      const auto& l = *todo[i];
-      if (profile_in_context(l, engine)) {
-        layer_prologue[i - begin] = prologue_of.at(std::make_tuple(l.in_channels, l.in_h, l.in_w));
-      }
     }
     std::vector<std::vector<double>> times(runners.size());
     for (int r = 0; r < o.rounds; ++r) {
@@ -769,10 +764,10 @@ int profile_layers(db::Database& db, const std::vector<space::LayerSpec>& layers
     std::vector<std::pair<std::string, Timing>> batch;
     for (size_t i = begin; i < end; ++i) {
       Timing t = timings[i - begin];
-      if (const auto p = layer_prologue[i - begin]) {
+      if (const auto& shape = layer_shape[i - begin]) {
         // The layer's share; a floor keeps a layer that costs next to
         // nothing (noise could make it negative) positive.
-        const double pro = timings[*p].median_ms, floor = 0.02 * t.median_ms;
+        const double pro = timings[prologue_of.at(*shape)].median_ms, floor = 0.02 * t.median_ms;
         t.median_ms = std::max(t.median_ms - pro, floor);
         t.p10_ms = std::max(t.p10_ms - pro, floor);
         t.p90_ms = std::max(t.p90_ms - pro, floor);
