@@ -139,7 +139,8 @@ int cmd_measure(const Args& a) {
                         {"reference_ms", ms[0].reference_ms}};
     for (const auto& m : ms) {
       j["repeats"].push_back({{"median_ms", m.median_ms}, {"p10_ms", m.p10_ms},
-                              {"p90_ms", m.p90_ms}, {"runs", m.runs},
+                              {"p90_ms", m.p90_ms}, {"raw_median_ms", m.raw_median_ms},
+                              {"runs", m.runs},
                               {"compile_ms", m.compile_ms}});
     }
     std::cout << j.dump(2) << "\n";
@@ -148,15 +149,17 @@ int cmd_measure(const Args& a) {
   std::cout << e.label << "\n  " << d.device << ", engine " << ms[0].engine << ", "
             << d.threads << " thread(s), " << d.image_size << " px, batch " << d.batch << "\n";
   if (ms[0].reference_ms > 0) {
-    std::cout << "  normalised by the reference layer (" << fixed(ms[0].reference_ms, 4)
-              << " ms nominal; --raw for wall-clock times)\n";
+    std::cout << "  normalised by the reference network ("
+              << latency::reference_workload(d) << ", "
+              << fixed(ms[0].reference_ms) << " ms nominal; --raw for wall-clock times)\n";
   } else {
     std::cout << "  raw wall-clock times\n";
   }
   for (size_t r = 0; r < ms.size(); ++r) {
     std::cout << "  run " << r + 1 << ": median " << fixed(ms[r].median_ms) << " ms  p10 "
-              << fixed(ms[r].p10_ms) << "  p90 " << fixed(ms[r].p90_ms) << "  (" << ms[r].runs
-              << " runs, compile " << fixed(ms[r].compile_ms, 0) << " ms)\n";
+              << fixed(ms[r].p10_ms) << "  p90 " << fixed(ms[r].p90_ms);
+    if (ms[r].reference_ms > 0) std::cout << "  wall clock " << fixed(ms[r].raw_median_ms);
+    std::cout << "  (" << ms[r].runs << " runs, compile " << fixed(ms[r].compile_ms, 0) << " ms)\n";
   }
   if (ms.size() > 1) {
     std::cout << "  median of medians " << fixed(mid) << " ms, max deviation " << fixed(spread, 2)

@@ -39,6 +39,12 @@ const std::vector<std::string>& migrations() {
       // workload is unchanged and stays).
       "DELETE FROM latency_layers WHERE source = 'measured';"
       "DELETE FROM latency_calibration WHERE source = 'measured';",
+      // v4 (2026-12-02): local measurements are normalised by a reference
+      // network instead of a reference layer; v3's rows and reference are in
+      // other units, so they go (imported rows stay).
+      "DELETE FROM latency_layers WHERE source = 'measured';"
+      "DELETE FROM latency_calibration WHERE source = 'measured';"
+      "DELETE FROM latency_reference;",
   };
   return kSteps;
 }

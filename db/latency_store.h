@@ -16,6 +16,9 @@
 // version 1 measured locally: they were not normalised, so they would not be
 // comparable with new ones (imported rows stay; the rest is re-profiled on
 // next use).
+// Versions 3 and 4 drop the locally measured rows again (3: new generated
+// graphs; 4: a reference network replaces the reference layer, so the stored
+// reference goes too).
 // `source` is "measured" or "imported". Every write is one transaction:
 // a kill leaves the previous rows, never half a batch.
 #pragma once

@@ -31,6 +31,7 @@
 #include "model/blocks.h"
 #include "model/mnasnet.h"
 #include "space/block_codec.h"
+#include "space/named_archs.h"
 
 namespace mnas::latency {
 namespace {
@@ -361,51 +362,78 @@ torch::Tensor timed_input(int batch, int channels, int h, int w, torch::Device d
   return engine == "onednn" ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
 }
 
-// The reference workload, compiled, with its input and nominal latency.
+// NOTE: copies of the reference network, run in turn. A compiled instance's
+// speed relative to other models varies from process to process (where its
+// buffers land: in one analysis binary, 4-9% std between processes with one
+// copy, half that with three; `validate` over 20 architectures, 4 processes:
+// 0.55% against 1.08%, 2026-12-02). Three copies average that out for ~0.3 s
+// of compilation and ~50 MB.
+constexpr int kReferenceCopies = 3;
+
+// The reference network, compiled, with its input and nominal latency.
 struct Reference {
-  Runner run;
-  torch::Tensor x;
+  std::vector<Runner> copies;  // run in turn
+  std::vector<torch::Tensor> inputs;
   double ms = 0.0;
+  mutable size_t next = 0;
+  torch::Tensor run() const {
+    const size_t i = next++ % copies.size();
+    return copies[i](inputs[i]);
+  }
 };
 
-Reference make_reference(const std::string& engine, torch::Device device, int batch, double ms) {
-  const auto l = reference_layer();
-  torch::manual_seed(0);
-  Reference r{make_layer_runner(l, space::GlobalParams{}, engine, device),
-              timed_input(batch, l.in_channels, l.in_h, l.in_w, device, engine), ms};
+Reference make_reference(const DeployConfig& deploy, const std::string& engine, torch::Device device,
+                         double ms) {
+  Reference r;
+  r.ms = ms;
+  const ModelToMeasure net = reference_network(deploy);
+  for (int c = 0; c < kReferenceCopies; ++c) {
+    torch::manual_seed(0);
+    r.copies.push_back(make_model_runner(net.arch, net.params, engine, device, nullptr));
+    r.inputs.push_back(timed_input(deploy.batch, deploy.input_channels, deploy.image_size,
+                                   deploy.image_size, device, engine));
+  }
   return r;
 }
 
 // Appends the times of timed runs of `run` on `x` to `times` (after `warmup`
 // untimed runs) until min_runs and min_time_ms are both reached, or max_runs.
 // With a reference, each run is followed by one of the reference and its time
-// is scaled by ref->ms / (the reference run's time).
+// is scaled by ref->ms / (the reference run's time); the reference runs do not
+// count towards min_time_ms. `raw`, when given, receives the unscaled times.
 // NOTE: per-run ratios, not the ratio of the window's medians: tried
 // (2026-12-01), the table-to-table spread of layers did not shrink (6.2%
-// against 5.3% std) and repeated model measurements spread more.
+// against 5.3% std) and repeated model measurements spread more; with the
+// reference network (2026-12-02 trace, 45-run windows) 0.8-1.7% std per-run
+// against 1.6-2.5% for the ratio of medians: the host's noise is correlated
+// over a few milliseconds, so the reference run must be the adjacent one.
 void sample_runner(const Runner& run, const torch::Tensor& x, torch::Device device, int warmup,
                    int min_runs, int max_runs, double min_time_ms, std::vector<double>& times,
-                   const Reference* ref = nullptr) {
+                   const Reference* ref = nullptr, std::vector<double>* raw = nullptr) {
   torch::InferenceMode guard;
   auto sync = [&] {
     if (device.is_cuda()) torch::cuda::synchronize(device.index());
   };
   for (int i = 0; i < warmup; ++i) {
     run(x);
-    if (ref) ref->run(ref->x);
+    if (ref) ref->run();
   }
   sync();
   const auto start = Clock::now();
-  for (int n = 0; n < max_runs && (n < min_runs || ms_since(start) < min_time_ms); ++n) {
+  double reference_total_ms = 0.0;
+  for (int n = 0; n < max_runs && (n < min_runs || ms_since(start) - reference_total_ms < min_time_ms); ++n) {
     const auto t0 = Clock::now();
     auto y = run(x);
     sync();
     double t = ms_since(t0);
+    if (raw) raw->push_back(t);
     if (ref) {
       const auto t1 = Clock::now();
-      auto yr = ref->run(ref->x);
+      auto yr = ref->run();
       sync();
-      t *= ref->ms / std::max(ms_since(t1), 1e-6);
+      const double tr = ms_since(t1);
+      reference_total_ms += tr;
+      t *= ref->ms / std::max(tr, 1e-6);
     }
     times.push_back(t);
   }
@@ -475,8 +503,9 @@ double measure_reference(const DeployConfig& deploy, const std::string& engine, 
   const torch::Device device = to_device(deploy);
   ThreadScope threads(deploy.threads, true);
   torch::InferenceMode guard;
-  const Reference ref = make_reference(engine, device, deploy.batch, 0.0);
-  return time_runner(ref.run, ref.x, device, 20, 50, 1 << 30, seconds * 1000.0).p10_ms;
+  const Reference ref = make_reference(deploy, engine, device, 0.0);
+  const Runner run = [&ref](const torch::Tensor&) { return ref.run(); };
+  return time_runner(run, ref.inputs[0], device, 20, 50, 1 << 30, seconds * 1000.0).p10_ms;
 }
 
 }  // namespace
@@ -572,15 +601,25 @@ int onednn_primitive_cache_capacity() {
   return capacity;
 }
 
-space::LayerSpec reference_layer() {
-  return space::block_layer(space::decode_block("r1_k5_s11_e3_i40_o40_noskip"), 0, 0, 40, 40, 40,
-                            28, 28);
+namespace {
+constexpr const char* kReferenceNetwork = "mnasnet-b1";
+}  // namespace
+
+ModelToMeasure reference_network(const DeployConfig& deploy) {
+  const auto& named = space::named_arch(kReferenceNetwork);
+  return {space::decode_arch(named.block_strings), apply_deploy(named.params, deploy)};
+}
+
+std::string reference_workload(const DeployConfig& deploy) {
+  return std::string("network:") + kReferenceNetwork + ":" + std::to_string(deploy.image_size) + "x" +
+         std::to_string(deploy.image_size) + "x" + std::to_string(deploy.input_channels) + ":o" +
+         std::to_string(deploy.num_classes);
 }
 
 double reference_ms(const DeployConfig& deploy, double seconds) {
   validate(deploy);
   const std::string engine = resolve_engine(deploy);
-  const std::string key = to_string(table_id(deploy, engine));
+  const std::string key = to_string(table_id(deploy, engine)) + " " + reference_workload(deploy);
   static std::mutex mutex;
   static std::map<std::string, double> cache;
   {
@@ -597,10 +636,20 @@ double table_reference_ms(db::Database& db, const DeployConfig& deploy) {
   validate(deploy);
   const std::string engine = resolve_engine(deploy);
   const TableId id = table_id(deploy, engine);
-  const double stored = load_reference_ms(db, id);
-  if (stored > 0) return stored;
+  const std::string workload = reference_workload(deploy);
+  std::string stored_workload;
+  const double stored = load_reference_ms(db, id, &stored_workload);
+  if (stored > 0) {
+    if (stored_workload != workload) {
+      throw ConfigError("latency table " + to_string(id) + " in '" + db.path() +
+                        "' is normalised by the reference " + stored_workload + ", but this deploy "
+                        "configuration needs " + workload + " (other classes or input channels): "
+                        "use another --db for it");
+    }
+    return stored;
+  }
   const double ms = measure_reference(deploy, engine, 3.0);
-  store_reference_ms(db, id, space::layer_key(reference_layer()), ms);
+  store_reference_ms(db, id, workload, ms);
   return ms;
 }
 
@@ -620,13 +669,16 @@ Measurement measure(const space::ArchSpec& arch, const space::GlobalParams& para
   Measurement m;
   torch::InferenceMode guard;
   std::optional<Reference> ref;
-  if (ref_ms > 0) ref = make_reference(engine, device, deploy.batch, ref_ms);
+  if (ref_ms > 0) ref = make_reference(deploy, engine, device, ref_ms);
   torch::manual_seed(0);
   auto run = make_model_runner(arch, params, engine, device, &m.compile_ms);
   const auto x = timed_input(deploy.batch, params.input_channels, params.image_size,
                              params.image_size, device, engine);
-  const Timing t = time_runner(run, x, device, o.warmup, o.min_runs, o.max_runs, o.min_time_ms,
-                               ref ? &*ref : nullptr);
+  std::vector<double> times, raw;
+  sample_runner(run, x, device, o.warmup, o.min_runs, o.max_runs, o.min_time_ms, times,
+                ref ? &*ref : nullptr, &raw);
+  const Timing t = summarize(std::move(times));
+  m.raw_median_ms = summarize(std::move(raw)).median_ms;
   m.reference_ms = ref_ms;
   m.median_ms = t.median_ms;
   m.p10_ms = t.p10_ms;
@@ -652,7 +704,7 @@ std::vector<Measurement> measure_many(const std::vector<ModelToMeasure>& models,
   ThreadScope threads(deploy.threads, o.pin);
   torch::InferenceMode guard;
   std::optional<Reference> ref;
-  if (ref_ms > 0) ref = make_reference(engine, device, deploy.batch, ref_ms);
+  if (ref_ms > 0) ref = make_reference(deploy, engine, device, ref_ms);
   std::vector<Runner> runners;
   std::vector<Measurement> out(models.size());
   const auto start = Clock::now();
@@ -664,14 +716,14 @@ std::vector<Measurement> measure_many(const std::vector<ModelToMeasure>& models,
   }
   const auto x = timed_input(deploy.batch, deploy.input_channels, deploy.image_size,
                              deploy.image_size, device, engine);
-  std::vector<std::vector<double>> times(models.size());
+  std::vector<std::vector<double>> times(models.size()), raw(models.size());
   const int per_round_min = std::max(1, o.min_runs / rounds);
   const int per_round_max = std::max(per_round_min, o.max_runs / rounds);
   const auto t_start = Clock::now();
   for (int r = 0; r < rounds; ++r) {
     for (size_t i = 0; i < models.size(); ++i) {
       sample_runner(runners[i], x, device, r == 0 ? o.warmup : 2, per_round_min, per_round_max,
-                    o.min_time_ms / rounds, times[i], ref ? &*ref : nullptr);
+                    o.min_time_ms / rounds, times[i], ref ? &*ref : nullptr, &raw[i]);
       progress(quiet, "measuring (" + std::to_string(rounds) + " interleaved rounds)",
                static_cast<int>(r * models.size() + i + 1),
                static_cast<int>(rounds * models.size()), t_start);
@@ -683,6 +735,7 @@ std::vector<Measurement> measure_many(const std::vector<ModelToMeasure>& models,
     out[i].p10_ms = t.p10_ms;
     out[i].p90_ms = t.p90_ms;
     out[i].runs = t.runs;
+    out[i].raw_median_ms = summarize(std::move(raw[i])).median_ms;
     out[i].engine = engine;
     out[i].device = deploy.device;
     out[i].threads = deploy.threads;
@@ -719,11 +772,12 @@ int profile_layers(db::Database& db, const std::vector<space::LayerSpec>& layers
   // errors of an architecture's ~20 layers average out instead of adding up.
   std::shuffle(todo.begin(), todo.end(), std::mt19937_64(kProfileOrderSeed));
   const torch::Device device = to_device(deploy);
-  const double ref_ms = o.normalize && device.is_cpu() ? table_reference_ms(db, deploy) : 0.0;
+  const double ref_ms =
+      o.normalize && device.is_cpu() ? table_reference_ms(db, deploy) : 0.0;
   ThreadScope threads(deploy.threads, true);
   torch::InferenceMode guard;
   std::optional<Reference> ref;
-  if (ref_ms > 0) ref = make_reference(engine, device, deploy.batch, ref_ms);
+  if (ref_ms > 0) ref = make_reference(deploy, engine, device, ref_ms);
   const int per_round_min = std::max(1, (o.min_runs + o.rounds - 1) / o.rounds);
   const int per_round_max = std::max(per_round_min, o.max_runs / o.rounds);
   const auto start = Clock::now();
@@ -755,8 +809,20 @@ int profile_layers(db::Database& db, const std::vector<space::LayerSpec>& layers
     std::vector<std::vector<double>> times(runners.size());
     for (int r = 0; r < o.rounds; ++r) {
       for (size_t i = 0; i < runners.size(); ++i) {
-        sample_runner(runners[i], inputs[i], device, r == 0 ? o.warmup : 1, per_round_min, per_round_max,
-                      o.min_time_ms / o.rounds, times[i], ref ? &*ref : nullptr);
+        if (!ref) {
+          sample_runner(runners[i], inputs[i], device, r == 0 ? o.warmup : 1, per_round_min,
+                        per_round_max, o.min_time_ms / o.rounds, times[i]);
+          continue;
+        }
+        // The layer's runs of this round, then one run of the reference
+        // network that scales them all.
+        std::vector<double> window;
+        sample_runner(runners[i], inputs[i], device, r == 0 ? o.warmup : 1, per_round_min,
+                      per_round_max, o.min_time_ms / o.rounds, window);
+        const auto t1 = Clock::now();
+        { auto y = ref->run(); }
+        const double scale = ref->ms / std::max(ms_since(t1), 1e-6);
+        for (double t : window) times[i].push_back(t * scale);
       }
     }
     std::vector<Timing> timings;

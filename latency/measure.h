@@ -23,17 +23,25 @@
 // other's kernels.
 //
 // Reference normalisation (CPU, on by default). On a shared virtual machine
-// the same code runs in phases that last seconds and differ by ~30% (other
-// tenants on the host's caches and memory): a median then depends on when it
-// was taken, by far more than the 3% that a latency table needs. So every
-// timed run of a model is followed at once by a run of a fixed reference
-// workload (reference_layer(): one MBConv layer), and the run's time is
-// reported as  t_model / t_reference x reference_ms,  where reference_ms is a
-// constant: stored with the latency table in the db (measured once, when the
-// table is created), or measured once per process when there is no table.
-// Phases slow both runs alike and cancel. Measurements and table rows of one
-// db share the constant, so the predictor and validation compare like with
-// like. MeasureOptions::normalize = false gives raw wall-clock times.
+// the same code runs in phases that last seconds and differ by 10-30% (other
+// tenants on the host's cores, caches and memory): a median then depends on
+// when it was taken, by far more than the 3% that a latency table needs. So
+// timed runs are followed at once by a run of a fixed reference network,
+// mnasnet-b1 at the deploy geometry (reference_network()), and count as
+//   t / t_reference x reference_ms,
+// where reference_ms is the network's nominal latency, a constant: stored
+// with the latency table in the db (measured once, when the table is
+// created), or measured once per process when there is no table. A model is
+// normalised run by run (the host's noise is correlated over milliseconds);
+// a layer, far shorter, by one reference run after each round of its runs.
+// Phases slow networks alike and cancel. NOTE: until 2026-12-02 the
+// reference was one MBConv layer; a small layer is slowed 1.4-1.6x as much as
+// a network (log-log slope 0.63-0.82 over 1 s bins, against 0.9-1.16 between
+// two networks), so it over-corrected: per-measurement std 2.8-4.6% against
+// 0.8-1.7% with the network (5 random architectures, 150 s trace).
+// Measurements and table rows of one db share the constant, so the predictor
+// and validation compare like with like. MeasureOptions::normalize = false
+// gives raw wall-clock times.
 #pragma once
 
 #include <cstdint>
@@ -58,18 +66,21 @@ struct MeasureOptions {
   int warmup = 10;           // untimed runs first
   int min_runs = 30;         // at least this many timed runs
   int max_runs = 400;        // at most this many
-  double min_time_ms = 400;  // and keep going until this much time was timed
+  double min_time_ms = 400;  // and until the model's runs took this long (its
+                             // reference runs not counted)
   bool pin = true;           // pin single-thread runs to one CPU
   bool normalize = true;     // reference normalisation (CPU only; see above)
-  // The reference's nominal latency; 0 = reference_ms(deploy) (per process).
+  // The reference network's nominal latency; 0 = reference_ms(deploy)
+  // (measured once per process).
   double reference_ms = 0.0;
 };
 
 // End-to-end measurement of one model.
 struct Measurement {
-  double median_ms = 0.0;
+  double median_ms = 0.0;      // normalised (reference_ms > 0) or raw
   double p10_ms = 0.0;
   double p90_ms = 0.0;
+  double raw_median_ms = 0.0;  // wall clock, never normalised
   int runs = 0;
   std::string engine;   // the concrete engine used (never "auto")
   std::string device;
@@ -80,9 +91,17 @@ struct Measurement {
   double reference_ms = 0.0;  // the constant used (0 = raw, not normalised)
 };
 
-// The reference workload: one fixed layer (MBConv k5 e3, 40 -> 40 channels at
-// 28x28), independent of the deploy image size.
-space::LayerSpec reference_layer();
+// A model and the GlobalParams to expand it under.
+struct ModelToMeasure {
+  space::ArchSpec arch;
+  space::GlobalParams params;
+};
+
+// The reference network: mnasnet-b1 with the geometry (image size, classes,
+// input channels) of `deploy`, and its description as stored with a table
+// ("network:mnasnet-b1:224x224x3:o1000").
+ModelToMeasure reference_network(const DeployConfig& deploy);
+std::string reference_workload(const DeployConfig& deploy);
 
 // The reference's nominal latency on `deploy` (engine resolved): the 10th
 // percentile of its runs over `seconds`, i.e. its speed when the host is
@@ -91,6 +110,8 @@ double reference_ms(const DeployConfig& deploy, double seconds = 1.5);
 
 // The reference latency of the db table of `deploy` (engine resolved): the
 // stored one, or measured (3 s) and stored when the table has none yet.
+// Throws ConfigError when the stored one was measured for another geometry
+// (classes, input channels) than `deploy`'s.
 double table_reference_ms(db::Database& db, const DeployConfig& deploy);
 
 // The concrete engine for `deploy`: itself when not "auto" (checked to be
@@ -128,10 +149,6 @@ Measurement measure(const space::ArchSpec& arch, const space::GlobalParams& para
 // runs and time of `options`), and each model's median is over all its runs.
 // Slow phases of a shared machine then hit every model alike instead of a
 // few of them. Results in the order of `models`.
-struct ModelToMeasure {
-  space::ArchSpec arch;
-  space::GlobalParams params;
-};
 constexpr int kRounds = 3;
 std::vector<Measurement> measure_many(const std::vector<ModelToMeasure>& models,
                                       const DeployConfig& deploy, const MeasureOptions& options,
@@ -162,7 +179,9 @@ struct ProfileOptions {
 // in context: after an exact identity 1x1 convolution, so that its input
 // arrives in oneDNN's blocked layout as from the previous layer of a network,
 // and that prologue's median (timed in the same rounds, once per input shape
-// of the chunk) is subtracted. Returns how many layers it measured.
+// of the chunk) is subtracted. With normalisation, each round of a layer's
+// runs is scaled by one run of the reference network right after it.
+// Returns how many layers it measured.
 // `params` are the GlobalParams the layers were expanded under.
 int profile_layers(db::Database& db, const std::vector<space::LayerSpec>& layers,
                    const space::GlobalParams& params, const DeployConfig& deploy,

@@ -86,8 +86,8 @@ TableId find_table(db::Database& db, const DeployConfig& deploy) {
                     "); build one with: mnas_latency profile --db " + db.path());
 }
 
-double load_reference_ms(db::Database& db, const TableId& id) {
-  return db::LatencyStore(db).reference_ms(to_key(id));
+double load_reference_ms(db::Database& db, const TableId& id, std::string* workload) {
+  return db::LatencyStore(db).reference_ms(to_key(id), workload);
 }
 
 void store_reference_ms(db::Database& db, const TableId& id, const std::string& workload, double ms) {

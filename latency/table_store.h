@@ -27,8 +27,9 @@ void store_layers(db::Database& db, const TableId& id,
 void store_calibration(db::Database& db, const TableId& id, const std::vector<CalibrationPoint>& points);
 
 // The nominal latency (ms) of the reference workload that local measurements
-// of table `id` are normalised by (latency/measure.h), 0 when none is stored.
-double load_reference_ms(db::Database& db, const TableId& id);
+// of table `id` are normalised by (latency/measure.h), 0 when none is stored;
+// `workload` receives the stored reference's description.
+double load_reference_ms(db::Database& db, const TableId& id, std::string* workload = nullptr);
 void store_reference_ms(db::Database& db, const TableId& id, const std::string& workload, double ms);
 
 }  // namespace mnas::latency

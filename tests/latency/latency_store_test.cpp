@@ -22,7 +22,7 @@ TEST(LatencyStore, WritesAndReadsTables) {
   {
     db::Database db(path);
     db::LatencyStore store(db);
-    EXPECT_EQ(db.schema_version("latency"), 3);
+    EXPECT_EQ(db.schema_version("latency"), 4);
     const db::LatencyTableKey key{"cpu", "onednn", 1, 224, 1};
     store.put_layers(key, {{"stem:k3:s22:224x224x3:o32", 0.3, 0.29, 0.31, 20, "measured"},
                            {"classifier:7x7x1280:o1000", 0.1, 0.1, 0.1, 20, "measured"}});
@@ -84,14 +84,20 @@ TEST(LatencyStore, LaterVersionsDropUnnormalisedMeasurementsAndKeepImports) {
   }
   db::Database db(path);
   db::LatencyStore store(db);
-  EXPECT_EQ(db.schema_version("latency"), 3);
+  EXPECT_EQ(db.schema_version("latency"), 4);
   EXPECT_TRUE(store.layers({"cpu", "onednn", 1, 224, 1}).empty());
   EXPECT_TRUE(store.calibration({"cpu", "onednn", 1, 224, 1}).empty());
   ASSERT_EQ(store.layers({"remote:p", "tflite", 1, 224, 1}).size(), 1u);
 }
 
-TEST(LatencyStore, VersionThreeDropsMeasurementsOfTheOldGraphsAndKeepsTheReference) {
-  const std::string path = fresh_db("latency_store_v2.db");
+// Versions 3 (new generated graphs) and 4 (a reference network instead of a
+// reference layer) each drop what older versions measured, the reference
+// included from 4 on, and keep imported tables.
+class LatencyStoreUpgrade : public ::testing::TestWithParam<int> {};
+
+TEST_P(LatencyStoreUpgrade, DropsLocalMeasurementsAndTheirReferenceAndKeepsImports) {
+  const int from = GetParam();
+  const std::string path = fresh_db(("latency_store_from_v" + std::to_string(from) + ".db").c_str());
   const db::LatencyTableKey key{"cpu", "onednn", 1, 224, 1};
   const db::LatencyTableKey phone{"remote:p", "tflite", 1, 224, 1};
   {
@@ -100,18 +106,23 @@ TEST(LatencyStore, VersionThreeDropsMeasurementsOfTheOldGraphsAndKeepsTheReferen
     store.put_layers(key, {{"stem:k3:s22:224x224x3:o32", 0.3, 0.29, 0.31, 20, "measured"}});
     store.put_calibration(key, {{"r1_k3_s11_e1_i32_o16", 5.0, 4.9, 5.1, 30, "measured"}});
     store.put_layers(phone, {{"stem:k3:s22:224x224x3:o32", 2.0, 2.0, 2.0, 1, "imported"}});
-    store.put_reference(key, "block:mbconv:k5", 0.25);
-    // As a version-2 mnas left it.
-    db.sql().exec("UPDATE schema_versions SET version = 2 WHERE component = 'latency'");
+    store.put_calibration(phone, {{"r1_k3_s11_e1_i32_o16", 50.0, 50.0, 50.0, 1, "imported"}});
+    store.put_reference(key, "block:mbconv:k5:s11:e3:f120:se0:none:28x28x40:o40", 0.25);
+    // As an older mnas left it (the tables have the same columns since v2).
+    db.sql().exec("UPDATE schema_versions SET version = " + std::to_string(from) +
+                  " WHERE component = 'latency'");
   }
   db::Database db(path);
   db::LatencyStore store(db);
-  EXPECT_EQ(db.schema_version("latency"), 3);
+  EXPECT_EQ(db.schema_version("latency"), 4);
   EXPECT_TRUE(store.layers(key).empty());
   EXPECT_TRUE(store.calibration(key).empty());
+  EXPECT_EQ(store.reference_ms(key), 0.0);
   EXPECT_EQ(store.layers(phone).size(), 1u);
-  EXPECT_DOUBLE_EQ(store.reference_ms(key), 0.25);
+  EXPECT_EQ(store.calibration(phone).size(), 1u);
 }
+
+INSTANTIATE_TEST_SUITE_P(FromVersions2And3, LatencyStoreUpgrade, ::testing::Values(2, 3));
 
 TEST(LatencyStore, ReadOnlyDatabaseWithoutTheSchemaIsEmpty) {
   const std::string path = fresh_db("latency_store_empty.db");

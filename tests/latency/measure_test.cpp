@@ -15,6 +15,7 @@
 #include "latency/table_store.h"
 #include "space/block_codec.h"
 #include "space/expect_throw_msg.h"
+#include "space/named_archs.h"
 
 namespace mnas::latency {
 namespace {
@@ -140,8 +141,36 @@ TEST(Measure, NormalisesByTheReferenceConstantOrGivesRawTimes) {
   // Times are in units of the reference: scaling the constant scales them
   // (the per-run ratios themselves vary a little from run to run).
   EXPECT_NEAR(three.median_ms / one.median_ms, 3.0, 0.75);
+  EXPECT_GT(one.raw_median_ms, 0.0);
   o.normalize = false;
-  EXPECT_EQ(measure(arch, p, d, o).reference_ms, 0.0);
+  const auto raw = measure(arch, p, d, o);
+  EXPECT_EQ(raw.reference_ms, 0.0);
+  EXPECT_DOUBLE_EQ(raw.raw_median_ms, raw.median_ms);  // the same runs, unscaled
+}
+
+TEST(Measure, TheReferenceNetworkIsMnasnetB1AtTheDeployGeometry) {
+  DeployConfig d = small_deploy(32);
+  const ModelToMeasure net = reference_network(d);
+  EXPECT_EQ(net.params.image_size, 32);
+  EXPECT_EQ(net.params.num_classes, d.num_classes);
+  EXPECT_EQ(net.params.input_channels, d.input_channels);
+  EXPECT_EQ(net.arch.blocks.size(), space::named_arch_spec("mnasnet-b1").blocks.size());
+  EXPECT_EQ(reference_workload(d), "network:mnasnet-b1:32x32x" + std::to_string(d.input_channels) +
+                                       ":o" + std::to_string(d.num_classes));
+}
+
+TEST(Measure, RefusesATableNormalisedByTheReferenceNetworkOfAnotherGeometry) {
+  const std::string path = ::testing::TempDir() + "/latency_ref_geometry.db";
+  for (const char* s : {"", "-wal", "-shm"}) std::remove((path + s).c_str());
+  db::Database db(path);
+  DeployConfig d = small_deploy(32);
+  d.engine = "onednn";
+  DeployConfig other = d;
+  other.num_classes = d.num_classes + 5;
+  store_reference_ms(db, table_id(d, "onednn"), reference_workload(other), 2.0);
+  EXPECT_DOUBLE_EQ(table_reference_ms(db, other), 2.0);
+  EXPECT_THROW_MSG(table_reference_ms(db, d), ConfigError,
+                   "is normalised by the reference network:mnasnet-b1:32x32");
 }
 
 TEST(EnsurePredictor, ProfilesOnceThenReadsTheCache) {
@@ -180,8 +209,10 @@ TEST(EnsurePredictor, ProfilesOnceThenReadsTheCache) {
   EXPECT_EQ(again.table().layers.size(), layers.size());
   // The table's reference constant was measured once and is reused.
   const TableId id = table_id(d, "onednn");
-  const double ref = load_reference_ms(db, id);
+  std::string workload;
+  const double ref = load_reference_ms(db, id, &workload);
   EXPECT_GT(ref, 0.0);
+  EXPECT_EQ(workload, reference_workload(d));
   EXPECT_DOUBLE_EQ(table_reference_ms(db, d), ref);
   EXPECT_DOUBLE_EQ(again.correction().scale, p.correction().scale);
 }
