@@ -16,6 +16,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -44,7 +46,10 @@ namespace {
 constexpr const char* kUsage =
     "Usage: mnas_latency COMMAND [options] [ARGS]\n\n"
     "Commands:\n"
-    "  measure  (MODEL | BLOCK_STRING...)  measure end to end (median, p10, p90)\n"
+    "  measure  (MODEL | BLOCK_STRING...)  measure end to end (median, p10, p90),\n"
+    "                                      normalised by the --db table's reference\n"
+    "                                      constant, else by one cached for this host\n"
+    "                                      ($MNAS_CACHE_DIR or ~/.cache/mnas/reference.db)\n"
     "  profile  --db FILE                  build/extend the lookup table for a space\n"
     "                                      (and calibrate the predictor), or for --archs\n"
     "  predict  --db FILE (MODEL | BLOCK_STRING...)  predicted latency (LUT and FLOPs)\n"
@@ -113,16 +118,44 @@ latency::MeasureOptions measure_options(const po::variables_map& vm) {
   return o;
 }
 
+// Where `measure` without --db keeps its reference constant, so that figures
+// of separate runs share it: $MNAS_CACHE_DIR, else $XDG_CACHE_HOME/mnas, else
+// $HOME/.cache/mnas (reference.db). "" when none can be created: the
+// constant is then measured in every process.
+std::string reference_cache_db() {
+  namespace fs = std::filesystem;
+  fs::path dir;
+  if (const char* d = std::getenv("MNAS_CACHE_DIR"); d && *d) {
+    dir = d;
+  } else if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) {
+    dir = fs::path(x) / "mnas";
+  } else if (const char* h = std::getenv("HOME"); h && *h) {
+    dir = fs::path(h) / ".cache" / "mnas";
+  } else {
+    return "";
+  }
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return "";
+  return (dir / "reference.db").string();
+}
+
 int cmd_measure(const Args& a) {
   const DeployConfig d = deploy_from(a.vm);
   const auto e = arch_from(a.positional, a.vm, d);
   const int repeat = a.vm["repeat"].as<int>();
   if (repeat < 1) throw ConfigError("--repeat should be >= 1, got " + std::to_string(repeat));
   auto opts = measure_options(a.vm);
-  if (opts.normalize && a.vm.count("db")) {
-    // The table's reference constant: figures comparable with its rows.
-    db::Database db(a.vm["db"].as<std::string>());
-    opts.reference_ms = latency::table_reference_ms(db, d);
+  std::string constant_from;
+  if (opts.normalize && d.device == "cpu") {
+    // The table's reference constant (figures comparable with its rows), or
+    // the one cached for this host (figures comparable from run to run).
+    const std::string path = a.vm.count("db") ? a.vm["db"].as<std::string>() : reference_cache_db();
+    if (!path.empty()) {
+      db::Database db(path);
+      opts.reference_ms = latency::table_reference_ms(db, d);
+      constant_from = path;
+    }
   }
   std::vector<latency::Measurement> ms;
   for (int r = 0; r < repeat; ++r) ms.push_back(latency::measure(e.arch, e.params, d, opts));
@@ -136,7 +169,8 @@ int cmd_measure(const Args& a) {
     nlohmann::json j = {{"arch", e.label}, {"deploy", latency::to_json(d)},
                         {"engine", ms[0].engine}, {"repeats", nlohmann::json::array()},
                         {"median_ms", mid}, {"max_deviation_percent", spread},
-                        {"reference_ms", ms[0].reference_ms}};
+                        {"reference_ms", ms[0].reference_ms},
+                        {"reference_constant_from", constant_from}};
     for (const auto& m : ms) {
       j["repeats"].push_back({{"median_ms", m.median_ms}, {"p10_ms", m.p10_ms},
                               {"p90_ms", m.p90_ms}, {"raw_median_ms", m.raw_median_ms},
@@ -152,6 +186,10 @@ int cmd_measure(const Args& a) {
     std::cout << "  normalised by the reference network ("
               << latency::reference_workload(d) << ", "
               << fixed(ms[0].reference_ms) << " ms nominal; --raw for wall-clock times)\n";
+    std::cout << "  reference constant "
+              << (constant_from.empty() ? std::string("measured in this process")
+                                        : "from " + constant_from)
+              << "\n";
   } else {
     std::cout << "  raw wall-clock times\n";
   }

@@ -1,7 +1,7 @@
 // mnas_decode end to end: exit codes, stdout/stderr discipline, JSON output.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
+
+#include "run_app.h"
 
 #include <cmath>
 #include <cstdio>
@@ -12,35 +12,7 @@
 
 namespace {
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs mnas_decode with `args` (already shell-quoted) and captures both streams.
-RunResult run_decode(const std::string& args) {
-  // A file of its own per call: ctest runs tests of this binary in parallel.
-  std::string err_file = ::testing::TempDir() + "mnas_decode_stderr_XXXXXX";
-  const int fd = mkstemp(err_file.data());
-  if (fd >= 0) close(fd);
-  const std::string cmd =
-      std::string(MNAS_BINARY_DIR) + "/apps/mnas_decode " + args + " 2>" + err_file;
-  RunResult r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, n);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream err(err_file);
-  std::stringstream ss;
-  ss << err.rdbuf();
-  r.err = ss.str();
-  std::remove(err_file.c_str());
-  return r;
-}
+RunResult run_decode(const std::string& args) { return run_app("mnas_decode", args); }
 
 TEST(MnasDecode, NamedModelTableHasTotals) {
   const auto r = run_decode("mnasnet-a1");
