@@ -772,8 +772,7 @@ int profile_layers(db::Database& db, const std::vector<space::LayerSpec>& layers
   // errors of an architecture's ~20 layers average out instead of adding up.
   std::shuffle(todo.begin(), todo.end(), std::mt19937_64(kProfileOrderSeed));
   const torch::Device device = to_device(deploy);
-  const double ref_ms =
-      o.normalize && device.is_cpu() ? table_reference_ms(db, deploy) : 0.0;
+  const double ref_ms = o.normalize && device.is_cpu() ? table_reference_ms(db, deploy) : 0.0;
   ThreadScope threads(deploy.threads, true);
   torch::InferenceMode guard;
   std::optional<Reference> ref;
