@@ -380,6 +380,12 @@ struct Reference {
     const size_t i = next++ % copies.size();
     return copies[i](inputs[i]);
   }
+  // One run, timed (CPU only: normalisation is off on CUDA).
+  double timed_ms() const {
+    const auto t0 = Clock::now();
+    auto y = run();
+    return ms_since(t0);
+  }
 };
 
 Reference make_reference(const DeployConfig& deploy, const std::string& engine, torch::Device device,
@@ -428,10 +434,7 @@ void sample_runner(const Runner& run, const torch::Tensor& x, torch::Device devi
     double t = ms_since(t0);
     if (raw) raw->push_back(t);
     if (ref) {
-      const auto t1 = Clock::now();
-      auto yr = ref->run();
-      sync();
-      const double tr = ms_since(t1);
+      const double tr = ref->timed_ms();
       reference_total_ms += tr;
       t *= ref->ms / std::max(tr, 1e-6);
     }
@@ -808,19 +811,12 @@ int profile_layers(db::Database& db, const std::vector<space::LayerSpec>& layers
     std::vector<std::vector<double>> times(runners.size());
     for (int r = 0; r < o.rounds; ++r) {
       for (size_t i = 0; i < runners.size(); ++i) {
-        if (!ref) {
-          sample_runner(runners[i], inputs[i], device, r == 0 ? o.warmup : 1, per_round_min,
-                        per_round_max, o.min_time_ms / o.rounds, times[i]);
-          continue;
-        }
-        // The layer's runs of this round, then one run of the reference
-        // network that scales them all.
+        // The layer's runs of this round, then (normalised) one run of the
+        // reference network that scales them all.
         std::vector<double> window;
         sample_runner(runners[i], inputs[i], device, r == 0 ? o.warmup : 1, per_round_min,
                       per_round_max, o.min_time_ms / o.rounds, window);
-        const auto t1 = Clock::now();
-        { auto y = ref->run(); }
-        const double scale = ref->ms / std::max(ms_since(t1), 1e-6);
+        const double scale = ref ? ref->ms / std::max(ref->timed_ms(), 1e-6) : 1.0;
         for (double t : window) times[i].push_back(t * scale);
       }
     }
