@@ -14,6 +14,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/files.h"
 #include "db/experiment_store.h"
 #include "experiments/report.h"
 
@@ -66,7 +67,7 @@ int main(int argc, char** argv) {
     }
     const auto trials = store.trials(e.id);
     if (vm.count("out")) {
-      experiments::write_file_atomically(vm["out"].as<std::string>(),
+      mnas::write_file_atomically(vm["out"].as<std::string>(),
                                          experiments::html_report(store, e));
       std::cerr << "wrote " << vm["out"].as<std::string>() << "\n";
     } else if (vm.count("trials")) {

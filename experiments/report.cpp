@@ -210,20 +210,6 @@ std::string summary_text(db::ExperimentStore& store, const db::ExperimentRecord&
   return os.str();
 }
 
-void write_file_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error("cannot write '" + tmp + "'");
-    out << text;
-    out.flush();
-    if (!out) throw Error("writing '" + tmp + "' failed");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw Error("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
-}
-
 // ---- HTML report -------------------------------------------------------------
 
 namespace {

@@ -54,8 +54,4 @@ std::string summary_text(db::ExperimentStore& store, const db::ExperimentRecord&
 // frequencies (first and second half of the search), the top trials.
 std::string html_report(db::ExperimentStore& store, const db::ExperimentRecord& experiment);
 
-// Writes `text` to `path` via a temporary file and rename, so that a crash
-// never leaves a half-written file. Throws Error naming the path.
-void write_file_atomically(const std::string& path, const std::string& text);
-
 }  // namespace mnas::experiments

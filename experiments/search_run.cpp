@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/files.h"
 #include "db/experiment_store.h"
 #include "experiments/report.h"
 #include "search/ppo_controller.h"
