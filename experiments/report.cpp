@@ -12,6 +12,8 @@
 
 #include "common/error.h"
 #include "experiments/experiment_config.h"
+#include "train/child_trainer.h"
+#include "train/train_config.h"
 #include "search/pareto.h"
 #include "space/block_codec.h"
 #include "space/describe.h"
@@ -174,17 +176,31 @@ std::string format_trials(const std::vector<db::TrialRecord>& trials, Format for
 nlohmann::json train_config(const db::TrialRecord& t, const db::ExperimentRecord& e,
                             const std::string& db_path) {
   const auto config = experiment_from_json(nlohmann::json::parse(e.config));
-  space::GlobalParams base;  // ImageNet deploy settings: 224 px, 1000 classes
-  return {{"arch", space::split_block_strings(t.arch)},
-          {"global_params", space::params_to_json(config.space.global_params(base))},
-          {"source",
-           {{"db", db_path},
-            {"experiment", e.id},
-            {"trial", t.index},
-            {"reward", t.reward ? nlohmann::json(*t.reward) : nlohmann::json(nullptr)},
-            {"proxy_accuracy", t.accuracy ? nlohmann::json(*t.accuracy) : nlohmann::json(nullptr)},
-            {"latency_ms",
-             t.latency_ms ? nlohmann::json(*t.latency_ms) : nlohmann::json(nullptr)}}}};
+  const auto arch = space::decode_arch(space::split_block_strings(t.arch));
+  train::TrainConfig c = train::child_train_config(arch, train::proxy_config_from_json(config.proxy));
+  const space::GlobalParams widths = config.space.global_params({});
+  c.stem_size = widths.stem_size;
+  c.depth_divisor = widths.depth_divisor;
+  // A run of its own, not a child: no wall-clock limit, progress shown, and
+  // the test split evaluated once at the end.
+  c.time_limit_s = 0;
+  c.quiet = false;
+  c.eval_test = true;
+  auto optional = [](const std::optional<double>& v) {
+    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+  };
+  std::error_code ec;
+  const auto db_abs = std::filesystem::absolute(db_path, ec);
+  c.source = {{"db", ec ? db_path : db_abs.lexically_normal().string()},
+              {"experiment", e.id},
+              {"trial", t.index},
+              {"reward", optional(t.reward)},
+              {"proxy_accuracy", optional(t.accuracy)},
+              {"latency_ms", optional(t.latency_ms)}};
+  train::validate(c);
+  nlohmann::json j = train::to_json(c);
+  j["arch"] = space::split_block_strings(t.arch);
+  return j;
 }
 
 std::string summary_text(db::ExperimentStore& store, const db::ExperimentRecord& e, int top_k) {
@@ -205,8 +221,12 @@ std::string summary_text(db::ExperimentStore& store, const db::ExperimentRecord&
   os << "\nblock strings (paste into mnas_decode):\n";
   for (const auto& t : best) os << "  trial " << t.index << ": " << t.arch << "\n";
   os << "\nPareto front (accuracy vs latency):\n" << format_trials(pareto_trials(trials), Format::kTable);
-  os << "\nmnas_train configuration of the best trial (mnas_report --db FILE --train-config):\n"
-     << train_config(best.front(), e, store.database().path()).dump(2) << "\n";
+  // Checked here (a search whose best trial cannot be trained should say so
+  // now), printed as the two commands that train it.
+  train_config(best.front(), e, store.database().path());
+  os << "\ntrain the best trial (" << best.front().index << ") on the proxy task's dataset:\n"
+     << "  mnas_report --db " << store.database().path() << " --train-config > best.json\n"
+     << "  mnas_train --config best.json --checkpoint best.ckpt   # flags override keys: --epochs N\n";
   return os.str();
 }
 

@@ -36,15 +36,19 @@ nlohmann::json trial_to_json(const db::TrialRecord& trial);
 // skip (i identity, p pool, n none), "x" repeats, e.g. "m6k5ei.x3".
 std::string arch_summary(const std::string& arch);
 
-// The configuration to train `trial` fully with mnas_train:
-//   {"arch": [block strings], "global_params": {...}, "source": {...}}
-// global_params holds the space's stem and divisor at ImageNet settings
-// (224 px, 1000 classes); source names the db, experiment, trial, reward.
+// The mnas_train configuration (`mnas_train --config FILE`) that trains
+// `trial`'s architecture on the experiment's proxy task: every TrainConfig
+// key, with "arch" as an array of block strings, the space's stem width and
+// width divisor, the proxy's dataset, subsets and recipe
+// (train::child_train_config), no time limit, progress lines on, test-split
+// evaluation at the end, and "source" naming the database, experiment,
+// trial, reward, proxy accuracy and predicted latency. Flags given to
+// mnas_train after --config override any key (--epochs 30, --set ...).
 nlohmann::json train_config(const db::TrialRecord& trial, const db::ExperimentRecord& experiment,
                             const std::string& db_path);
 
 // The end-of-search text: counts, top-k with block strings ready for
-// mnas_decode, the Pareto front and the best trial's mnas_train config.
+// mnas_decode, the Pareto front and the commands that train the best trial.
 std::string summary_text(db::ExperimentStore& store, const db::ExperimentRecord& experiment,
                          int top_k);
 
