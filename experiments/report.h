@@ -1,7 +1,7 @@
 // Read-only views of an experiment database: trial listings (table, CSV,
 // JSON), best-k, the Pareto front, the end-of-search summary, the mnas_train
-// configuration of a trial, and the self-contained HTML report with inline
-// SVG plots. None of these write to the database.
+// configuration of a trial (the HTML report is html_report.h). None of these
+// write to the database.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -52,10 +52,5 @@ nlohmann::json train_config(const db::TrialRecord& trial, const db::ExperimentRe
 std::string summary_text(db::ExperimentStore& store, const db::ExperimentRecord& experiment,
                          int top_k);
 
-// The HTML report (self-contained, inline SVG): accuracy vs latency of all
-// trials with the Pareto front and the target line, reward and best-so-far
-// per trial, policy entropy per trial and per update, per-decision choice
-// frequencies (first and second half of the search), the top trials.
-std::string html_report(db::ExperimentStore& store, const db::ExperimentRecord& experiment);
 
 }  // namespace mnas::experiments
