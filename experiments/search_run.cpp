@@ -69,7 +69,7 @@ search::AccuracyFn make_accuracy_fn(const ExperimentConfig& c, const RunOptions&
     p.seed = seed;
     const train::ChildResult r = train::train_child(arch, p);
     search::ChildOutcome out;
-    out.status = search::trial_status_from_string(train::to_string(r.status));
+    out.status = r.status;
     out.accuracy = r.top1;
     out.loss = r.loss;
     out.train_seconds = r.train_seconds;

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/trial_status.h"
 #include "space/block_args.h"
 #include "space/global_params.h"
 
@@ -28,11 +29,10 @@ struct TrialRequest {
   int attempt = 1;         // 1 for the first run, +1 for each re-run
 };
 
-enum class TrialStatus { kOk, kDiverged, kFailed, kTimeout };
-// "ok", "diverged", "failed", "timeout".
-const char* to_string(TrialStatus status);
-// Inverse of to_string; throws ParseError naming the bad word.
-TrialStatus trial_status_from_string(std::string_view s);
+// The one status enum (common/trial_status.h), shared with train/.
+using mnas::TrialStatus;
+using mnas::to_string;
+using mnas::trial_status_from_string;
 
 struct TrialResult {
   int64_t trial = 0;

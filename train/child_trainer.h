@@ -8,14 +8,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/trial_status.h"
 #include "space/block_args.h"
 
 namespace mnas::train {
 
-enum class TrialStatus { kOk, kDiverged, kFailed, kTimeout };
-
-// "ok", "diverged", "failed", "timeout".
-const char* to_string(TrialStatus status);
+// The one status enum (common/trial_status.h), shared with search/.
+using mnas::TrialStatus;
+using mnas::to_string;
 
 // The default evaluates an A1-sized child on Fashion-MNIST in about a minute
 // on the 2-core development machine (docs/training.md has the figures).

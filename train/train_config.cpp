@@ -168,16 +168,6 @@ void check_one_of(const std::string& what, const std::string& field, const std::
 
 }  // namespace
 
-const char* to_string(TrialStatus status) {
-  switch (status) {
-    case TrialStatus::kOk: return "ok";
-    case TrialStatus::kDiverged: return "diverged";
-    case TrialStatus::kFailed: return "failed";
-    case TrialStatus::kTimeout: return "timeout";
-  }
-  return "failed";
-}
-
 void validate(const TrainConfig& c) {
   const std::string w = "train config";
   require(c.depth_multiplier >= 0, w, "depth_multiplier", ">= 0 (0 = unset)");
