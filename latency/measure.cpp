@@ -30,6 +30,9 @@
 #include "latency/table_store.h"
 #include "model/blocks.h"
 #include "model/mnasnet.h"
+#include "model/network_walk.h"
+#include "model/script_emitter.h"
+#include "model/weights.h"
 #include "space/block_codec.h"
 #include "space/named_archs.h"
 
@@ -122,144 +125,31 @@ std::string num(double v) {
   return s.str();
 }
 
-// Generates TorchScript for a list of layers and registers their weights,
-// copied from the eager modules, on a fresh jit Module.
-class ScriptBuilder {
- public:
-  ScriptBuilder(const space::GlobalParams& params, const std::string& engine)
-      : params_(params), onednn_(engine == "onednn") {}
+// TorchScript of the layers, emitted over the eager module's weights (BN
+// unfolded: the engines fold it), named "MnasLayers".
+model::ScriptOptions script_options(const std::string& engine) {
+  model::ScriptOptions o;
+  o.dense_pool_skip = engine == "onednn";
+  return o;
+}
 
-  void layer(const space::LayerSpec& l, torch::nn::Module& m) {
-    using space::LayerKind;
-    switch (l.kind) {
-      case LayerKind::kStem:
-      case LayerKind::kHead:
-        conv_bn(cast<model::ConvBnImpl>(m), l.in_h, l.in_w, "x");
-        break;
-      case LayerKind::kClassifier: {
-        auto& c = cast<model::ClassifierImpl>(m);
-        line("x = torch.mean(x, [2, 3], False)");
-        line("x = torch.linear(x, " + param(c.fc->weight) + ", " + param(c.fc->bias) + ")");
-        break;
-      }
-      case LayerKind::kBlock: block(l, cast<model::BlockImpl>(m)); break;
-    }
-  }
+torch::jit::Module network_script(model::MnasNetImpl& net, const std::string& engine) {
+  const model::ModuleWeights weights(net);
+  model::ScriptEmitter e(weights, net.params().bn_epsilon, script_options(engine));
+  model::emit_network(net.layers(), net.params().tf_same_padding, e, e.input());
+  return e.build("MnasLayers");
+}
 
-  // An exact identity 1x1 convolution over `channels` channels: in a layer
-  // measured alone it hands the layer its input the way the previous layer
-  // of a network does (a oneDNN convolution's output, in its blocked layout).
-  void identity_prologue(int channels) {
-    const auto w = torch::eye(channels).reshape({channels, channels, 1, 1});
-    line("x = torch.conv2d(x, " + param(w) + ", None, [1, 1], [0, 0], [1, 1], 1)");
-  }
-
-  torch::jit::Module build() {
-    torch::jit::Module m("MnasLayers");
-    for (auto& [name, t, buffer] : slots_) {
-      if (buffer) m.register_buffer(name, t);
-      else m.register_parameter(name, t, /*is_buffer=*/false);
-    }
-    m.define("def forward(self, x: Tensor) -> Tensor:\n" + body_.str() + "    return x\n");
-    m.eval();
-    return m;
-  }
-
- private:
-  template <class T>
-  static T& cast(torch::nn::Module& m) {
-    auto* p = dynamic_cast<T*>(&m);
-    TORCH_CHECK(p != nullptr, "ScriptBuilder: unexpected module type ", m.name());
-    return *p;
-  }
-
-  void line(const std::string& s) { body_ << "    " << s << "\n"; }
-
-  std::string param(const torch::Tensor& t, bool buffer = false) {
-    std::string name = "w" + std::to_string(slots_.size());
-    slots_.push_back({name, t.detach().clone(), buffer});
-    return "self." + name;
-  }
-
-  // conv (+ 'same' pad) + batch norm (+ relu) on variable `v` of size h x w.
-  void conv_bn(model::ConvBnImpl& m, int h, int w, const std::string& v) {
-    const auto& o = m.conv->options;
-    const int k = m.kernel_size;
-    int pad = k / 2;
-    if (m.tf_same) {
-      auto p = [&](int in, int s) { return std::max((space::same_out_size(in, s) - 1) * s + k - in, 0); };
-      const int ph = p(h, m.strides[0]), pw = p(w, m.strides[1]);
-      if (ph || pw) {
-        line(v + " = torch.constant_pad_nd(" + v + ", [" + std::to_string(pw / 2) + ", " +
-             std::to_string(pw - pw / 2) + ", " + std::to_string(ph / 2) + ", " +
-             std::to_string(ph - ph / 2) + "], 0.0)");
-      }
-      pad = 0;
-    }
-    line(v + " = torch.conv2d(" + v + ", " + param(m.conv->weight) + ", None, [" +
-         std::to_string(m.strides[0]) + ", " + std::to_string(m.strides[1]) + "], [" +
-         std::to_string(pad) + ", " + std::to_string(pad) + "], [1, 1], " +
-         std::to_string(o.groups()) + ")");
-    line(v + " = torch.batch_norm(" + v + ", " + param(m.bn->weight) + ", " + param(m.bn->bias) +
-         ", " + param(m.bn->running_mean, true) + ", " + param(m.bn->running_var, true) +
-         ", False, 0.1, " + num(m.bn->options.eps()) + ", True)");
-    if (m.relu) line(v + " = torch.relu(" + v + ")");
-  }
-
-  void se(model::SqueezeExciteImpl& m) {
-    line("s = torch.mean(x, [2, 3], True)");
-    line("s = torch.conv2d(s, " + param(m.reduce->weight) + ", " + param(m.reduce->bias) +
-         ", [1, 1], [0, 0], [1, 1], 1)");
-    line("s = torch.relu(s)");
-    line("s = torch.conv2d(s, " + param(m.expand->weight) + ", " + param(m.expand->bias) +
-         ", [1, 1], [0, 0], [1, 1], 1)");
-    // NOTE: gate first. After ConvertFrozenOpsToMKLDNN, `a * b` becomes an
-    // in-place multiply into the broadcast copy of `b`: with `x` second the
-    // result keeps x's blocked oneDNN layout; with the [N, C, 1, 1] gate
-    // second it comes out in a plain layout that every following op reorders
-    // or runs slowly on (a k3 conv + SE + add stage at 112 px: 4.1 against
-    // 1.9 ms, 2026-12-02). Same values either way.
-    line("x = torch.sigmoid(s) * x");
-  }
-
-  void block(const space::LayerSpec& l, model::BlockImpl& b) {
-    if (l.residual) line("r = x");
-    if (l.op == space::ConvOp::kConv) {
-      conv_bn(*b.project, l.in_h, l.in_w, "x");
-      if (b.se) se(*b.se);
-    } else {
-      if (b.expand) conv_bn(*b.expand, l.in_h, l.in_w, "x");
-      conv_bn(*b.depthwise, l.in_h, l.in_w, "x");
-      if (b.se) se(*b.se);
-      conv_bn(*b.project, l.out_h, l.out_w, "x");
-    }
-    if (!l.residual) return;
-    if (l.skip == space::SkipOp::kPool) {
-      // NOTE: oneDNN's average pooling (excluding padding) is slow on this
-      // LibTorch: 4.4 ms for 3x3 over 112x112x24 when its input comes from an
-      // SE gate, 3x the whole rest of the layer; on a dense channels-last
-      // tensor LibTorch's own vectorised kernel does it. The copy makes the
-      // layer's cost independent of the layout its input arrives in, so the
-      // table (layers alone) and the network agree.
-      // (2 is torch.channels_last: Module::define resolves no torch.* constants.)
-      const std::string src = onednn_ ? "r.contiguous(memory_format=2)" : "r";
-      line("x = x + torch.avg_pool2d(" + src + ", [3, 3], [" + std::to_string(l.strides[0]) + ", " +
-           std::to_string(l.strides[1]) + "], [1, 1], False, False, None)");
-    } else {
-      line("x = x + r");
-    }
-  }
-
-  struct Slot {
-    std::string name;
-    torch::Tensor tensor;
-    bool buffer;
-  };
-  space::GlobalParams params_;
-  bool onednn_;
-  std::ostringstream body_;
-  std::vector<Slot> slots_;
-};
+// One layer, its weights in `module` (make_layer's); with `prologue`, after
+// the emitter's identity_prologue.
+torch::jit::Module layer_script(const space::LayerSpec& l, const space::GlobalParams& params,
+                                torch::nn::Module& module, const std::string& engine, bool prologue) {
+  const model::ModuleWeights weights(module);
+  model::ScriptEmitter e(weights, params.bn_epsilon, script_options(engine));
+  if (prologue) e.identity_prologue(l.in_channels);
+  model::emit_steps(model::layer_steps(l, params.tf_same_padding), e, e.input());
+  return e.build("MnasLayers");
+}
 
 // Turns the generated module into a runner for `engine`.
 Runner compile(torch::jit::Module script, const std::string& engine, torch::Device device) {
@@ -296,24 +186,13 @@ Runner make_model_runner(const space::ArchSpec& arch, const space::GlobalParams&
     net->to(device);
     run = [net](const torch::Tensor& x) mutable { return net->forward(x); };
   } else {
-    ScriptBuilder sb(params, engine);
-    const auto& layers = net->layers();
-    size_t block = 0;
-    for (const auto& l : layers) {
-      switch (l.kind) {
-        case space::LayerKind::kStem: sb.layer(l, *net->stem); break;
-        case space::LayerKind::kBlock: sb.layer(l, *(*net->blocks)[block++]); break;
-        case space::LayerKind::kHead: sb.layer(l, *net->head); break;
-        case space::LayerKind::kClassifier: sb.layer(l, *net->classifier); break;
-      }
-    }
-    run = compile(sb.build(), engine, device);
+    run = compile(network_script(*net, engine), engine, device);
   }
   if (out_compile_ms) *out_compile_ms = ms_since(t0);
   return run;
 }
 
-// With `prologue`, the layer runs after identity_prologue() (TorchScript
+// With `prologue`, the layer runs after the identity prologue (TorchScript
 // engines only).
 Runner make_layer_runner(const space::LayerSpec& l, const space::GlobalParams& params,
                          const std::string& engine, torch::Device device, bool prologue = false) {
@@ -323,17 +202,16 @@ Runner make_layer_runner(const space::LayerSpec& l, const space::GlobalParams& p
     m.ptr()->to(device);
     return [m](const torch::Tensor& x) mutable { return m.forward(x); };
   }
-  ScriptBuilder sb(params, engine);
-  if (prologue) sb.identity_prologue(l.in_channels);
-  sb.layer(l, *m.ptr());
-  return compile(sb.build(), engine, device);
+  return compile(layer_script(l, params, *m.ptr(), engine, prologue), engine, device);
 }
 
 // The identity prologue alone, on an input of `channels` channels.
 Runner make_prologue_runner(int channels, const std::string& engine, torch::Device device) {
-  ScriptBuilder sb(space::GlobalParams{}, engine);
-  sb.identity_prologue(channels);
-  return compile(sb.build(), engine, device);
+  torch::nn::Module none;
+  const model::ModuleWeights weights(none);
+  model::ScriptEmitter e(weights, space::GlobalParams{}.bn_epsilon, script_options(engine));
+  e.identity_prologue(channels);
+  return compile(e.build("MnasLayers"), engine, device);
 }
 
 // NOTE: layers are profiled in context on oneDNN. A layer inside a network
@@ -551,10 +429,7 @@ double engine_error(const space::LayerSpec& layer, const space::GlobalParams& pa
   const auto x = random_input(1, layer.in_channels, layer.in_h, layer.in_w, device);
   const auto ref = m.forward(x);
   if (engine == "eager") return 0.0;
-  ScriptBuilder sb(params, engine);
-  if (in_context) sb.identity_prologue(layer.in_channels);
-  sb.layer(layer, *m.ptr());
-  return relative_error(ref, compile(sb.build(), engine, device)(x));
+  return relative_error(ref, compile(layer_script(layer, params, *m.ptr(), engine, in_context), engine, device)(x));
 }
 
 std::string resolve_engine(const DeployConfig& deploy) {

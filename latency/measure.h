@@ -6,9 +6,11 @@
 // one of three engines (latency/deploy_config.h): eager LibTorch, TorchScript
 // generated from the layers then frozen and optimised for oneDNN
 // (torch::jit::freeze + optimize_for_inference), or the same through XNNPACK
-// (torch::jit::optimizeForMobile). The TorchScript source is generated from
-// the LayerSpecs (conv2d/batch_norm/relu/... calls on registered weights
-// copied from the eager model), so all engines compute the same function.
+// (torch::jit::optimizeForMobile). The TorchScript source is emitted from
+// the LayerSpecs by model/script_emitter.h (conv2d/batch_norm/relu/... calls
+// on registered weights copied from the eager model) along the same walk
+// (model/network_walk.h) that the eager modules run, so all engines compute
+// the same function.
 //
 // Measurement hygiene (why the figures repeat within a few percent on a
 // shared 2-core host): glibc malloc is told to keep large activation buffers

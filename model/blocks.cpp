@@ -7,15 +7,11 @@ namespace mnas::model {
 namespace F = torch::nn::functional;
 
 torch::Tensor pad_same(const torch::Tensor& x, int kernel_size, std::array<int, 2> strides) {
-  auto pad = [&](int64_t in, int stride) {
-    const int64_t out = (in + stride - 1) / stride;
-    return std::max<int64_t>((out - 1) * stride + kernel_size - in, 0);
-  };
-  const int64_t ph = pad(x.size(2), strides[0]);
-  const int64_t pw = pad(x.size(3), strides[1]);
-  if (ph == 0 && pw == 0) return x;
-  // F.pad order: (left, right, top, bottom); the extra pixel goes after.
-  return F::pad(x, F::PadFuncOptions({pw / 2, pw - pw / 2, ph / 2, ph - ph / 2}));
+  const Padding p = conv_padding(static_cast<int>(x.size(2)), static_cast<int>(x.size(3)), kernel_size, strides,
+                                 /*tf_same=*/true);
+  if (!p.any()) return x;
+  // F.pad order: (left, right, top, bottom).
+  return F::pad(x, F::PadFuncOptions({p.left, p.right, p.top, p.bottom}));
 }
 
 ConvBnImpl::ConvBnImpl(int in_channels, int out_channels, int kernel_size,
@@ -55,6 +51,10 @@ torch::Tensor ConvBnImpl::forward(torch::Tensor x) {
   return relu ? torch::relu(x) : x;
 }
 
+ConvBn make_conv_bn(const ConvStep& c, const space::GlobalParams& params) {
+  return ConvBn(c.in_channels, c.out_channels, c.kernel_size, c.strides, c.groups > 1, c.relu, params);
+}
+
 SqueezeExciteImpl::SqueezeExciteImpl(int channels, int squeeze) {
   reduce = register_module(
       "reduce", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, squeeze, 1).bias(true)));
@@ -68,51 +68,61 @@ torch::Tensor SqueezeExciteImpl::forward(torch::Tensor x) {
   return x * s;
 }
 
-BlockImpl::BlockImpl(const space::LayerSpec& l, const space::GlobalParams& params) : spec(l) {
+namespace {
+
+// The eager emitter of a block's steps: each step runs the submodule built
+// for it.
+class EagerBlock : public Emitter<torch::Tensor> {
+ public:
+  explicit EagerBlock(BlockImpl& b) : b_(b) {}
+  torch::Tensor conv(const torch::Tensor& x, const ConvStep& c) override {
+    switch (c.part) {
+      case Part::kExpand: return b_.expand(x);
+      case Part::kDepthwise: return b_.depthwise(x);
+      default: return b_.project(x);
+    }
+  }
+  torch::Tensor squeeze_excite(const torch::Tensor& x, const SqueezeExciteStep&) override { return b_.se(x); }
+  torch::Tensor residual(const torch::Tensor& y, const torch::Tensor& input, const ResidualStep& r) override {
+    if (r.skip != space::SkipOp::kPool) return y + input;
+    return y + F::avg_pool2d(input, F::AvgPool2dFuncOptions(r.pool_kernel)
+                                        .stride({r.strides[0], r.strides[1]})
+                                        .padding(r.pool_pad)
+                                        .count_include_pad(false));
+  }
+  torch::Tensor classifier(const torch::Tensor& x, const ClassifierStep&) override {
+    TORCH_CHECK(false, "a block has no classifier step");
+    return x;
+  }
+
+ private:
+  BlockImpl& b_;
+};
+
+}  // namespace
+
+BlockImpl::BlockImpl(const space::LayerSpec& l, const space::GlobalParams& params)
+    : spec(l), steps(layer_steps(l, params.tf_same_padding)) {
   TORCH_CHECK(l.kind == space::LayerKind::kBlock, "Block needs a block LayerSpec, got ",
               space::to_string(l.kind));
-  const int f = l.expanded_channels;
-  switch (l.op) {
-    case space::ConvOp::kMBConv:
-      if (l.expand_ratio != 1) {
-        expand = register_module("expand", ConvBn(l.in_channels, f, 1, kUnitStrides, false, true, params));
+  // Registered in step order (checkpoint and parameters() order).
+  for (const Step& s : steps) {
+    if (s.kind == Step::kSqueezeExcite) {
+      se = register_module("se", SqueezeExcite(s.se.channels, s.se.squeeze));
+    } else if (s.kind == Step::kConv) {
+      ConvBn m = register_module(part_name(s.conv.part), make_conv_bn(s.conv, params));
+      switch (s.conv.part) {
+        case Part::kExpand: expand = m; break;
+        case Part::kDepthwise: depthwise = m; break;
+        default: project = m; break;
       }
-      depthwise = register_module("depthwise", ConvBn(f, f, l.kernel_size, l.strides, true, true, params));
-      if (l.se_channels > 0) se = register_module("se", SqueezeExcite(f, l.se_channels));
-      project = register_module("project", ConvBn(f, l.out_channels, 1, kUnitStrides, false, false, params));
-      break;
-    case space::ConvOp::kSepConv:
-      depthwise = register_module("depthwise", ConvBn(f, f, l.kernel_size, l.strides, true, true, params));
-      if (l.se_channels > 0) se = register_module("se", SqueezeExcite(f, l.se_channels));
-      project = register_module("pointwise", ConvBn(f, l.out_channels, 1, kUnitStrides, false, true, params));
-      break;
-    case space::ConvOp::kConv:
-      project = register_module(
-          "conv", ConvBn(l.in_channels, l.out_channels, l.kernel_size, l.strides, false, true, params));
-      if (l.se_channels > 0) se = register_module("se", SqueezeExcite(f, l.se_channels));
-      break;
+    }
   }
 }
 
 torch::Tensor BlockImpl::forward(torch::Tensor x) {
-  const torch::Tensor input = x;
-  if (spec.op == space::ConvOp::kConv) {
-    x = project(x);
-    if (se) x = se(x);
-  } else {
-    if (expand) x = expand(x);
-    x = depthwise(x);
-    if (se) x = se(x);
-    x = project(x);
-  }
-  if (!spec.residual) return x;
-  if (spec.skip == space::SkipOp::kPool) {
-    return x + F::avg_pool2d(input, F::AvgPool2dFuncOptions(3)
-                                        .stride({spec.strides[0], spec.strides[1]})
-                                        .padding(1)
-                                        .count_include_pad(false));
-  }
-  return x + input;
+  EagerBlock e(*this);
+  return emit_steps(steps, e, std::move(x));
 }
 
 ClassifierImpl::ClassifierImpl(int in_features, int num_classes, double dropout_rate)
@@ -131,8 +141,7 @@ torch::nn::AnyModule make_layer(const space::LayerSpec& l, const space::GlobalPa
   switch (l.kind) {
     case space::LayerKind::kStem:
     case space::LayerKind::kHead:
-      m = torch::nn::AnyModule(ConvBn(l.in_channels, l.out_channels, l.kernel_size, l.strides,
-                                      false, true, params));
+      m = torch::nn::AnyModule(make_conv_bn(layer_steps(l, params.tf_same_padding)[0].conv, params));
       break;
     case space::LayerKind::kBlock: m = torch::nn::AnyModule(Block(l, params)); break;
     case space::LayerKind::kClassifier:

@@ -6,12 +6,17 @@
 // sigmoid) sized from the rounded input filters, linear projection, identity
 // or pooling residual as decided by space::expand_layers.
 //
+// The blocks are built from and run through the steps of model/network_walk.h
+// (layer_steps), the one definition that the TorchScript and ONNX emitters
+// follow too; padding comes from its conv_padding().
+//
 // Public because the latency profiler times single layers; the network itself
 // is model::MnasNet (model/mnasnet.h).
 #pragma once
 
 #include <torch/torch.h>
 
+#include "model/network_walk.h"
 #include "space/global_params.h"
 #include "space/layer_spec.h"
 
@@ -19,8 +24,9 @@ namespace mnas::model {
 
 constexpr std::array<int, 2> kUnitStrides = {1, 1};
 
-// Pads `x` like TF 'same' for a k x k conv/pool with the given strides: the
-// odd pixel goes bottom/right. No-op when no padding is needed.
+// Pads `x` like TF 'same' for a k x k conv/pool with the given strides
+// (conv_padding of x's size): the odd pixel goes bottom/right. No-op when no
+// padding is needed.
 torch::Tensor pad_same(const torch::Tensor& x, int kernel_size, std::array<int, 2> strides);
 
 // k x k conv (no bias, optionally depthwise) + BN (+ ReLU when `relu`), with
@@ -41,6 +47,9 @@ struct ConvBnImpl : torch::nn::Module {
 };
 TORCH_MODULE(ConvBn);
 
+// The ConvBn of a conv step (depthwise when step.groups > 1).
+ConvBn make_conv_bn(const ConvStep& step, const space::GlobalParams& params);
+
 // Squeeze-excite: mean over H, W -> 1x1 conv (bias) to `squeeze` -> ReLU ->
 // 1x1 conv (bias) back to `channels` -> sigmoid -> scale the input.
 // Submodules: "reduce", "expand".
@@ -53,8 +62,9 @@ struct SqueezeExciteImpl : torch::nn::Module {
 };
 TORCH_MODULE(SqueezeExcite);
 
-// One layer of a stage: MBConv, SepConv or Conv as `spec.op` says.
-// Submodule names (checkpoint keys):
+// One layer of a stage: MBConv, SepConv or Conv as `spec.op` says, i.e. the
+// layer_steps of `spec`: forward emits them on its submodules. Submodule
+// names (checkpoint keys, part_name of each step):
 //   MBConv:  expand (if expand_ratio != 1), depthwise, se (if SE), project
 //   SepConv: depthwise, se (if SE), pointwise
 //   Conv:    conv, se (if SE)
@@ -64,6 +74,8 @@ struct BlockImpl : torch::nn::Module {
   torch::Tensor forward(torch::Tensor x);
 
   space::LayerSpec spec;
+  std::vector<Step> steps;  // layer_steps(spec, params.tf_same_padding)
+  // project is the MBConv "project", the SepConv "pointwise" or the Conv "conv".
   ConvBn expand{nullptr}, depthwise{nullptr}, project{nullptr};
   SqueezeExcite se{nullptr};
 };

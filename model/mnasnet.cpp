@@ -8,11 +8,11 @@ MnasNetImpl::MnasNetImpl(const space::ArchSpec& arch, const space::GlobalParams&
   for (const auto& l : layers_) {
     switch (l.kind) {
       case space::LayerKind::kStem:
-        stem = ConvBn(l.in_channels, l.out_channels, l.kernel_size, l.strides, false, true, params);
+        stem = make_conv_bn(layer_steps(l, params.tf_same_padding)[0].conv, params);
         break;
       case space::LayerKind::kBlock: blocks->push_back(Block(l, params)); break;
       case space::LayerKind::kHead:
-        head = ConvBn(l.in_channels, l.out_channels, 1, kUnitStrides, false, true, params);
+        head = make_conv_bn(layer_steps(l, params.tf_same_padding)[0].conv, params);
         break;
       case space::LayerKind::kClassifier:
         classifier = Classifier(l.in_channels, l.out_channels, params.dropout_rate);
