@@ -11,6 +11,7 @@
 #include <iostream>
 #include <string>
 
+#include <cmath>
 #include <cstdlib>
 #include <memory>
 #include <thread>
@@ -36,10 +37,11 @@ int main(int argc, char** argv) {
   const bool is_worker = mpi && mpi->rank() > 0;
 #endif
   // Under mpirun a failing rank takes the job down (workers would otherwise
-  // wait for work forever).
+  // wait for work forever); a worker that lost its controller just ends (the
+  // controller may only have been slow: it writes the worker off and goes on).
   auto exit_code = [&](int code) {
 #ifdef MNAS_WITH_MPI
-    if (mpi) search::mpi_abort(code);
+    if (mpi && !mpi->abandoned()) search::mpi_abort(code);
 #endif
     return code;
   };
@@ -108,11 +110,18 @@ int main(int argc, char** argv) {
     if (r.threads < 1) throw ConfigError("--threads must be >= 1");
     if (r.delay_ms < 0) throw ConfigError("--delay-ms must be >= 0");
     if (vm.count("device")) r.device = vm["device"].as<std::string>();
+    const double worker_timeout = vm["worker-timeout"].as<double>();
+    if (!(worker_timeout > 0) || !std::isfinite(worker_timeout)) {
+      throw ConfigError("--worker-timeout must be a finite number of seconds > 0, got " +
+                        std::to_string(worker_timeout));
+    }
 #ifdef MNAS_WITH_MPI
+    search::MpiOptions mo;
+    mo.worker_timeout_s = worker_timeout;
     if (is_worker) {
       if (r.device.empty()) r.device = search::cuda_device_for_local_rank(mpi->local_rank());
       search::set_torch_threads(r.threads);
-      search::run_mpi_worker(*mpi, [&](const nlohmann::json& cfg, const search::MpiSession&) {
+      search::run_mpi_worker(*mpi, mo, [&](const nlohmann::json& cfg, const search::MpiSession&) {
         experiments::RunOptions worker = r;
         worker.delay_ms = cfg.at("delay_ms").get<int>();
         return experiments::make_accuracy_fn(experiments::experiment_from_json(cfg.at("experiment")),
@@ -121,9 +130,6 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (mpi) {
-      search::MpiOptions mo;
-      mo.worker_timeout_s = vm["worker-timeout"].as<double>();
-      if (!(mo.worker_timeout_s > 0)) throw ConfigError("--worker-timeout must be > 0");
       const bool quiet = r.quiet;
       r.make_evaluator = [&, mo, quiet](const experiments::ExperimentConfig& c,
                                        experiments::DeployLatency& lat) {

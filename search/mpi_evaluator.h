@@ -7,21 +7,38 @@
 // strategy as results arrive, in any order.
 //
 // Faults: a worker that does not answer within `worker_timeout_s` of being
-// handed a trial (it died, hung or its host went away) is written off: its
-// trial is re-queued to another worker (attempt + 1) and the event is
-// reported through `on_event`. The search goes on with the remaining workers
-// and fails only when none is left. Launch with `mpirun --enable-recovery`
-// so that OpenMPI does not abort the whole job when one rank dies.
+// handed a trial (it died, hung or its host went away, before or after it got
+// the worker config) is written off: its trial is re-queued to another worker
+// (attempt + 1) and the event is reported through `on_event`. The search goes
+// on with the remaining workers and fails only when none is left. Launch with
+// `mpirun --enable-recovery` so that OpenMPI does not abort the whole job when
+// one rank dies. The controller never blocks on a worker: every send is
+// non-blocking (a send to a dead rank may never complete) and results are
+// polled.
+//
+// The controller's liveness: rank 0's MpiSession sends a heartbeat to every
+// worker every 0.25 s from a thread of its own (MPI_THREAD_MULTIPLE), from
+// MPI_Init to MPI_Finalize, whatever the main thread is doing. A worker that
+// waits for the controller (for its config, its next trial, or for its result
+// to be taken) and hears nothing for `worker_timeout_s` (at most 60 s) concludes
+// that the controller is gone and throws; it does not wait in MPI_Finalize
+// (which waits for rank 0).
 //
 // Latency, parameters and MACs are computed by the controller (it holds the
 // latency table); workers only train.
 #pragma once
 
+#include <mpi.h>
+
 #include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "search/evaluator.h"
@@ -29,7 +46,13 @@
 namespace mnas::search {
 
 // MPI_Init / MPI_Finalize for the program's lifetime. Sets MPI_ERRORS_RETURN
-// on MPI_COMM_WORLD so that a dead peer is an error code, not an abort.
+// on MPI_COMM_WORLD so that a dead peer is an error code, not an abort. On
+// rank 0 of a job with workers, runs the heartbeat thread (see above). Throws
+// Error when the MPI library cannot give MPI_THREAD_MULTIPLE. MPI_Finalize
+// is given 10 s: its barrier can wait forever for a rank that died (OpenMPI
+// 4.1 with a rank killed during start-up), and past that the process ends
+// at once with status 0 (only the shutdown handshake is skipped; a program
+// that ends with an error calls mpi_abort instead).
 class MpiSession {
  public:
   MpiSession(int* argc, char*** argv);
@@ -44,28 +67,47 @@ class MpiSession {
   int local_rank() const { return local_rank_; }
   std::string host() const;
 
+  // Skips MPI_Finalize at destruction: for a worker whose controller is gone
+  // (MPI_Finalize would wait for it forever). Set by run_mpi_worker.
+  void abandon() const { abandoned_ = true; }
+  bool abandoned() const { return abandoned_; }
+
  private:
+  void heartbeat_loop();
+
   int rank_ = 0;
   int size_ = 1;
   int local_rank_ = 0;
+  mutable bool abandoned_ = false;
+  std::thread heartbeat_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
 };
 
 // Ends every rank of the job with `code` (MPI_Abort).
 [[noreturn]] void mpi_abort(int code);
 
 struct MpiOptions {
-  // A worker silent this long after being handed a trial is written off.
+  // A worker silent this long after being handed a trial is written off; a
+  // worker that hears nothing from the controller this long (at most 60 s)
+  // gives up on it. > 0 and finite (ConfigError otherwise).
   double worker_timeout_s = 3600;
 };
+
+// Throws ConfigError unless `timeout_s` is > 0 and finite; `what` names it.
+void check_worker_timeout(double timeout_s, const std::string& what);
 
 class MpiEvaluator : public Evaluator {
  public:
   // Controller side (rank 0). Sends `worker_config` (opaque JSON: what a
-  // worker needs to build its child trainer) to every worker first.
+  // worker needs to build its child trainer) to every worker first, without
+  // waiting for them to take it: a worker that is dead already is written off
+  // when its first trial times out.
   MpiEvaluator(const MpiSession& session, const nlohmann::json& worker_config, LatencyFn latency,
                space::GlobalParams deploy, MpiOptions options,
                std::function<void(const std::string&)> on_event);
-  // Tells every live worker to stop.
+  // Tells every worker (written-off ones too) to stop; does not wait for them.
   ~MpiEvaluator() override;
 
   int capacity() const override;
@@ -82,6 +124,14 @@ class MpiEvaluator : public Evaluator {
   };
   void dispatch();
   void write_off_stale_workers();
+  // Non-blocking send; the text is kept until the send completes.
+  void post(std::string text, int dest, int tag);
+  void reap_sends();
+
+  struct Outgoing {
+    std::unique_ptr<std::string> text;
+    MPI_Request request;
+  };
 
   LatencyFn latency_;
   space::GlobalParams deploy_;
@@ -92,12 +142,15 @@ class MpiEvaluator : public Evaluator {
   std::vector<int> dead_;
   std::deque<TrialRequest> pending_;      // submitted, not yet handed out
   std::map<int64_t, std::string> notes_;  // trial -> what happened to it (lost workers)
+  std::vector<Outgoing> sends_;           // not yet completed
 };
 
 // Worker side (ranks >= 1): receives the worker config, builds the accuracy
 // function with `make_accuracy(config, session)`, then evaluates requests until
-// the controller says stop. Returns normally at the end.
-void run_mpi_worker(const MpiSession& session,
+// the controller says stop, and returns. Throws Error when the controller has
+// been silent for options.worker_timeout_s, at most 60 s (it died): the
+// session is then abandoned (no MPI_Finalize); the caller ends the process.
+void run_mpi_worker(const MpiSession& session, const MpiOptions& options,
                     const std::function<AccuracyFn(const nlohmann::json&, const MpiSession&)>& make_accuracy);
 
 }  // namespace mnas::search

@@ -2,13 +2,19 @@
 // (also a quick check that MPI works across the hosts of a cluster):
 // rank 0 submits trials of random architectures and prints every result (one
 // JSON object per line, "result" or "event"); worker ranks train with the
-// synthetic objective and, when asked, one of them dies (SIGKILL) mid-trial.
+// synthetic objective and, when asked, one rank dies (SIGKILL): a worker
+// half-way through trial KILL_AT, rank 0 once it has KILL_AT results, either
+// right after MPI_Init when KILL_AT is "start" (before a worker has its
+// config). The worker config is padded to CONFIG_BYTES (default 64 KiB, above
+// OpenMPI's eager limit, like mnas_search's). A worker that loses the
+// controller prints {"worker_error": ...} and exits 3.
 //
-//   mpirun --oversubscribe --enable-recovery -np 3 mpi_driver TRIALS KILL_RANK KILL_TRIAL
+//   mpirun --oversubscribe --enable-recovery -np 3 mpi_driver TRIALS KILL_RANK KILL_AT [CONFIG_BYTES]
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <random>
+#include <string>
 #include <thread>
 
 #include "search/mpi_evaluator.h"
@@ -22,28 +28,37 @@ int main(int argc, char** argv) {
   search::MpiSession mpi(&argc, &argv);
   const int trials = argc > 1 ? std::atoi(argv[1]) : 10;
   const int kill_rank = argc > 2 ? std::atoi(argv[2]) : -1;
-  const int kill_trial = argc > 3 ? std::atoi(argv[3]) : -1;
+  const bool kill_at_start = argc > 3 && std::string(argv[3]) == "start";
+  const int kill_trial = argc > 3 && !kill_at_start ? std::atoi(argv[3]) : -1;
+  const size_t config_bytes = argc > 4 ? static_cast<size_t>(std::atol(argv[4])) : 65536;
+  if (kill_at_start && mpi.rank() == kill_rank) std::raise(SIGKILL);
   const space::GlobalParams deploy;
-  if (mpi.rank() > 0) {
-    search::run_mpi_worker(mpi, [&](const nlohmann::json& config, const search::MpiSession& s) {
-      const int delay = config.at("delay_ms").get<int>();
-      auto inner = search::synthetic_accuracy_fn(deploy, delay);
-      const int rank = s.rank();
-      return search::AccuracyFn([=](const space::ArchSpec& arch, uint64_t seed) {
-        // Dies half-way through the chosen trial (seed = trial index here).
-        if (rank == kill_rank && static_cast<int>(seed) == kill_trial) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(delay / 2));
-          std::raise(SIGKILL);
-        }
-        return inner(arch, seed);
-      });
-    });
-    return 0;
-  }
   search::MpiOptions options;
   options.worker_timeout_s = 3.0;
+  if (mpi.rank() > 0) {
+    try {
+      search::run_mpi_worker(mpi, options, [&](const nlohmann::json& config, const search::MpiSession& s) {
+        const int delay = config.at("delay_ms").get<int>();
+        auto inner = search::synthetic_accuracy_fn(deploy, delay);
+        const int rank = s.rank();
+        return search::AccuracyFn([=](const space::ArchSpec& arch, uint64_t seed) {
+          // Dies half-way through the chosen trial (seed = trial index here).
+          if (rank == kill_rank && static_cast<int>(seed) == kill_trial) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(delay / 2));
+            std::raise(SIGKILL);
+          }
+          return inner(arch, seed);
+        });
+      });
+    } catch (const std::exception& e) {
+      std::cout << nlohmann::json({{"worker_error", e.what()}}).dump() << std::endl;
+      return 3;
+    }
+    return 0;
+  }
   search::MpiEvaluator eval(
-      mpi, {{"delay_ms", 200}}, search::synthetic_latency_fn(deploy), deploy, options,
+      mpi, {{"delay_ms", 200}, {"padding", std::string(config_bytes, 'x')}},
+      search::synthetic_latency_fn(deploy), deploy, options,
       [](const std::string& e) { std::cout << nlohmann::json({{"event", e}}).dump() << std::endl; });
   const auto space = space::SearchSpace::mnasnet_default();
   std::mt19937 rng(1);
@@ -62,6 +77,7 @@ int main(int argc, char** argv) {
     const auto r = eval.poll();
     std::cout << nlohmann::json({{"result", search::to_json(r)}}).dump() << std::endl;
     ++done;
+    if (mpi.rank() == kill_rank && done == kill_trial) std::raise(SIGKILL);
   }
   return 0;
 }
