@@ -73,6 +73,14 @@ double parse_se(std::string_view block, std::string_view token, std::string_view
   double v = 0;
   const char* end = value.data() + value.size();
   auto [ptr, ec] = std::from_chars(value.data(), end, v, std::chars_format::fixed);
+  if (ec == std::errc::result_out_of_range && ptr == end) {
+    // A well-formed decimal too small (0.000...01) or too large for a double.
+    const bool tiny = value.front() == '0' || value.front() == '.';
+    fail(block, token, "se_ratio '" + printable(value.substr(0, 24)) +
+                           (value.size() > 24 ? "..." : "") + "' is out of range: " +
+                           (tiny ? "too small to represent" : "too large") +
+                           "; expected a value in (0, 1]");
+  }
   if (value.empty() || ec != std::errc() || ptr != end || !std::isfinite(v)) {
     fail(block, token, "se_ratio should be a decimal number, got '" + printable(value) + "'");
   }
