@@ -139,6 +139,12 @@ TEST(BlockCodec, SeTooSmallToRepresentIsOutOfRangeNotMalformed) {
   }
   EXPECT_THROW_MSG(decode_block("r1_k3_s11_e1_i32_o16_se1" + std::string(400, '0')), ParseError,
                    "out of range", "too large");
+  // The message quotes at most 160 bytes of the block and of the token.
+  try {
+    decode_block("r1_k3_s11_e1_i32_o16_se" + se);
+  } catch (const ParseError& e) {
+    EXPECT_LT(std::string(e.what()).size(), 500u) << e.what();
+  }
 }
 
 TEST(BlockCodec, SmallSeRatiosRoundTrip) {
