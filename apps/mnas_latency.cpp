@@ -26,7 +26,9 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/files.h"
 #include "db/database.h"
+#include "db/writer_lock.h"
 #include "latency/arch_list.h"
 #include "latency/deploy_config.h"
 #include "latency/latency_table.h"
@@ -101,6 +103,15 @@ latency::ArchEntry arch_from(const std::vector<std::string>& words, const po::va
 std::string need(const po::variables_map& vm, const char* name) {
   if (!vm.count(name)) throw ConfigError(std::string("--") + name + " is required for this command");
   return vm[name].as<std::string>();
+}
+
+// The files a command reads, for refusing an --out that is one of them.
+std::vector<std::string> inputs(const po::variables_map& vm) {
+  std::vector<std::string> in;
+  for (const char* name : {"db", "archs", "space"}) {
+    if (vm.count(name)) in.push_back(vm[name].as<std::string>());
+  }
+  return in;
 }
 
 std::string fixed(double v, int digits = 3) {
@@ -208,6 +219,9 @@ int cmd_measure(const Args& a) {
 
 int cmd_profile(const Args& a) {
   const DeployConfig d = deploy_from(a.vm);
+  // The table grows for minutes: one writer at a time (a search profiling
+  // into its experiment db holds the same lock).
+  db::WriterLock lock(need(a.vm, "db"), "mnas_latency profile");
   db::Database db(need(a.vm, "db"));
   const bool quiet = a.vm.count("quiet") > 0;
   if (a.vm.count("archs")) {
@@ -283,6 +297,7 @@ void print_accuracy(const char* name, const latency::Accuracy& acc) {
 
 int cmd_validate(const Args& a) {
   const DeployConfig d = deploy_from(a.vm);
+  db::WriterLock lock(need(a.vm, "db"), "mnas_latency validate");  // may profile a table
   db::Database db(need(a.vm, "db"));
   const auto entries = latency::read_arch_file(need(a.vm, "archs"), base_params(a.vm, d));
   const auto space = space_from(a.vm);
@@ -334,18 +349,12 @@ int cmd_sample(const Args& a) {
     throw ParseError("sample: N should be an integer, got '" + a.positional[0] + "'");
   }
   if (n < 1) throw ParseError("sample: N should be >= 1, got " + std::to_string(n));
+  if (a.vm.count("out")) check_output_path(a.vm["out"].as<std::string>(), inputs(a.vm), "--out");
   const auto archs = latency::sample_archs(space_from(a.vm), n, a.vm["seed"].as<uint64_t>());
   std::string text;
   for (const auto& arch : archs) text += space::arch_to_string(arch) + "\n";
   if (a.vm.count("out")) {
-    const std::string path = a.vm["out"].as<std::string>();
-    const std::string tmp = path + ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::trunc);
-      out << text;
-      if (!out.flush()) throw ConfigError("cannot write '" + tmp + "'");
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) throw ConfigError("cannot write '" + path + "'");
+    write_file_atomically(a.vm["out"].as<std::string>(), text);
   } else {
     std::cout << text;
   }
@@ -354,6 +363,7 @@ int cmd_sample(const Args& a) {
 
 int cmd_export(const Args& a) {
   const DeployConfig d = deploy_from(a.vm);
+  check_output_path(need(a.vm, "out"), inputs(a.vm), "--out");
   db::Database db(need(a.vm, "db"), db::Database::Mode::kReadOnly);
   const auto t = latency::load_table(db, latency::find_table(db, d));
   const std::string out = need(a.vm, "out");
@@ -376,6 +386,7 @@ int cmd_import(const Args& a) {
     DeployConfig d = deploy_from(vm);
     expected = latency::table_id(d, d.engine == "auto" ? t.id.engine : d.engine);
   }
+  db::WriterLock lock(need(vm, "db"), "mnas_latency import");
   db::Database db(need(vm, "db"));
   latency::import_table(db, t, expects ? &expected : nullptr);
   std::cerr << "imported " << t.layers.size() << " layers and " << t.calibration.size()

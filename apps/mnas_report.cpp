@@ -56,6 +56,9 @@ int main(int argc, char** argv) {
     }
     const auto format = experiments::format_from_string(vm["format"].as<std::string>());
     const std::string path = vm["db"].as<std::string>();
+    // Refused before anything is read: --out over the database would turn
+    // it into HTML.
+    if (vm.count("out")) check_output_path(vm["out"].as<std::string>(), {path}, "--out");
     db::Database database(path, db::Database::Mode::kReadOnly);
     db::ExperimentStore store(database);
     const auto all = store.experiments();

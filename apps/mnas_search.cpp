@@ -11,11 +11,14 @@
 #include <iostream>
 #include <string>
 
+#include <charconv>
+#include <cstdint>
 #include <cmath>
 #include <cstdlib>
 #include <memory>
 #include <thread>
 
+#include "common/device.h"
 #include "common/error.h"
 #include "experiments/search_run.h"
 #include "search/ppo_controller.h"
@@ -25,6 +28,25 @@
 
 namespace po = boost::program_options;
 using namespace mnas;
+
+namespace {
+
+// The most LibTorch threads a flag may ask for (as mnas_latency's --threads).
+constexpr int kMaxThreads = 256;
+
+// --seed as written: Boost reads "-1" as 2^64 - 1 for an unsigned option.
+uint64_t parse_seed(const std::string& text) {
+  uint64_t v = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ec != std::errc() || ptr != end) {
+    throw ConfigError("--seed must be an integer in 0.." + std::to_string(UINT64_MAX) + ", got '" +
+                      text.substr(0, 40) + (text.size() > 40 ? "..." : "") + "'");
+  }
+  return v;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
 #ifdef MNAS_WITH_MPI
@@ -61,7 +83,7 @@ int main(int argc, char** argv) {
       ("alpha", po::value<double>(), "custom reward exponent when LAT <= T (<= 0)")
       ("beta", po::value<double>(), "custom reward exponent when LAT > T (<= 0)")
       ("objective", po::value<std::string>(), "synthetic | proxy (see docs/search.md)")
-      ("seed", po::value<uint64_t>(), "experiment seed (strategy and child seeds derive from it)")
+      ("seed", po::value<std::string>(), "experiment seed (strategy and child seeds derive from it)")
       ("db", po::value<std::string>()->default_value("mnas-search.db"), "experiment database")
       ("resume", "continue the experiment stored in --db")
       ("threads", po::value<int>()->default_value(cores),
@@ -94,7 +116,7 @@ int main(int argc, char** argv) {
     if (vm.count("alpha")) o.alpha = vm["alpha"].as<double>();
     if (vm.count("beta")) o.beta = vm["beta"].as<double>();
     if (vm.count("objective")) o.objective = vm["objective"].as<std::string>();
-    if (vm.count("seed")) o.seed = vm["seed"].as<uint64_t>();
+    if (vm.count("seed")) o.seed = parse_seed(vm["seed"].as<std::string>());
     experiments::RunOptions r;
     r.db_path = vm["db"].as<std::string>();
     r.resume = vm.count("resume") > 0;
@@ -107,9 +129,16 @@ int main(int argc, char** argv) {
     r.delay_ms = vm["delay-ms"].as<int>();
     r.quiet = vm.count("quiet") > 0;
     if (vm.count("train-config")) r.train_config_path = vm["train-config"].as<std::string>();
-    if (r.threads < 1) throw ConfigError("--threads must be >= 1");
+    if (r.threads < 1 || r.threads > kMaxThreads) {
+      throw ConfigError("--threads must be in 1.." + std::to_string(kMaxThreads) + ", got " +
+                        std::to_string(r.threads));
+    }
+    if (r.top_k < 0) throw ConfigError("--top must be >= 0, got " + std::to_string(r.top_k));
     if (r.delay_ms < 0) throw ConfigError("--delay-ms must be >= 0");
-    if (vm.count("device")) r.device = vm["device"].as<std::string>();
+    if (vm.count("device")) {
+      r.device = vm["device"].as<std::string>();
+      check_local_device(r.device, "--device");
+    }
     const double worker_timeout = vm["worker-timeout"].as<double>();
     if (!(worker_timeout > 0) || !std::isfinite(worker_timeout)) {
       throw ConfigError("--worker-timeout must be a finite number of seconds > 0, got " +

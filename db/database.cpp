@@ -1,5 +1,9 @@
 #include "db/database.h"
 
+#include <unistd.h>
+
+#include <filesystem>
+
 namespace mnas::db {
 namespace {
 
@@ -8,7 +12,38 @@ int open_flags(Database::Mode mode) {
                                            : SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE;
 }
 
+// A "file:" URI naming `path` with the query `query` (RFC 3986 escaping of
+// the characters a URI path cannot hold as they are).
+std::string file_uri(const std::string& path, const std::string& query) {
+  const std::string abs = std::filesystem::absolute(path).string();
+  std::string uri = "file:";
+  static const char* hex = "0123456789ABCDEF";
+  for (unsigned char c : abs) {
+    if (c == '%' || c == '?' || c == '#' || c < 0x21 || c >= 0x7f) {
+      uri += '%';
+      uri += hex[c >> 4];
+      uri += hex[c & 15];
+    } else {
+      uri += static_cast<char>(c);
+    }
+  }
+  return uri + "?" + query;
+}
+
+// True when nothing can write the database here: neither the file nor its
+// folder is writable (read-only media, a read-only copy), so SQLite cannot
+// create the -shm file a WAL database needs for an ordinary read.
+bool unwritable(const std::string& path) {
+  const std::filesystem::path p(path);
+  const std::string dir = p.has_parent_path() ? p.parent_path().string() : ".";
+  return ::access(path.c_str(), R_OK) == 0 &&
+         (::access(path.c_str(), W_OK) != 0 || ::access(dir.c_str(), W_OK) != 0);
+}
+
 SQLite::Database open(const std::string& path, Database::Mode mode) {
+  // SQLite would open "" as a private temporary database: a search would run
+  // and vanish with the process.
+  if (path.empty()) throw ConfigError("database path is empty; expected a file name");
   try {
     return SQLite::Database(path, open_flags(mode), /*busy_timeout_ms=*/10000);
   } catch (const SQLite::Exception& e) {
@@ -16,10 +51,30 @@ SQLite::Database open(const std::string& path, Database::Mode mode) {
   }
 }
 
+// Reading a database nothing can write: immutable=1 tells SQLite that no one
+// changes it, so it needs no -shm file and takes no locks.
+SQLite::Database open_immutable(const std::string& path) {
+  try {
+    return SQLite::Database(file_uri(path, "immutable=1"), SQLite::OPEN_READONLY | SQLite::OPEN_URI,
+                            /*busy_timeout_ms=*/10000);
+  } catch (const SQLite::Exception& e) {
+    throw DbError("cannot open database '" + path + "' (read-only media): " + e.what());
+  }
+}
+
 }  // namespace
 
 Database::Database(const std::string& path, Mode mode)
     : path_(path), mode_(mode), db_(open(path, mode)) {
+  if (mode == Mode::kReadOnly && unwritable(path)) {
+    // A WAL database read in place needs its -shm file, which SQLite cannot
+    // create here; nothing can be writing it either.
+    try {
+      db_.exec("SELECT count(*) FROM sqlite_master");
+    } catch (const SQLite::Exception&) {
+      db_ = open_immutable(path);
+    }
+  }
   try {
     // Reading the schema fails fast on a file that is not a database.
     db_.exec("SELECT count(*) FROM sqlite_master");

@@ -32,7 +32,12 @@ class Database {
   enum class Mode { kReadWrite, kReadOnly };
 
   // Opens (kReadWrite: creates if missing) the database at `path`. Throws
-  // DbError naming the path when it cannot be opened or is not a database.
+  // ConfigError when `path` is empty (SQLite's private temporary database,
+  // gone with the process), DbError naming the path when it cannot be opened
+  // or is not a database. kReadOnly reads a database that neither its file
+  // nor its folder lets anyone write (read-only media) as immutable.
+  // Opening takes no writer lock: a tool that writes a whole run holds a
+  // WriterLock (db/writer_lock.h) first.
   explicit Database(const std::string& path, Mode mode = Mode::kReadWrite);
 
   Database(const Database&) = delete;

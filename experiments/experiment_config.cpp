@@ -1,10 +1,10 @@
 #include "experiments/experiment_config.h"
 
 #include <filesystem>
-#include <fstream>
 #include <set>
 
 #include "common/error.h"
+#include "common/json_file.h"
 
 namespace mnas::experiments {
 
@@ -41,7 +41,7 @@ nlohmann::json to_json(const ExperimentConfig& c) {
 namespace {
 
 StrategyConfig strategy_from_json(const nlohmann::json& j, StrategyConfig s) {
-  if (!j.is_object()) throw ConfigError("strategy must be a JSON object, got " + j.dump());
+  if (!j.is_object()) throw ConfigError("strategy must be a JSON object, got " + json_excerpt(j));
   for (const auto& [key, value] : j.items()) {
     if (key == "name") {
       if (!value.is_string()) throw ConfigError("strategy.name must be a string");
@@ -83,11 +83,11 @@ ExperimentConfig experiment_from_json(const nlohmann::json& j, const std::string
     } else if (key == "strategy") {
       c.strategy = strategy_from_json(value, c.strategy);
     } else if (key == "budget") {
-      if (!value.is_number_integer()) throw ConfigError("budget must be an integer, got " + value.dump());
+      if (!value.is_number_integer()) throw ConfigError("budget must be an integer, got " + json_excerpt(value));
       c.budget = value.get<int64_t>();
     } else if (key == "seed") {
       if (!value.is_number_unsigned()) {
-        throw ConfigError("seed must be a non-negative integer, got " + value.dump());
+        throw ConfigError("seed must be a non-negative integer, got " + json_excerpt(value));
       }
       c.seed = value.get<uint64_t>();
     } else {
@@ -101,14 +101,9 @@ ExperimentConfig experiment_from_json(const nlohmann::json& j, const std::string
 }
 
 ExperimentConfig experiment_from_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError("cannot read experiment file '" + path + "'");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw ConfigError("experiment file '" + path + "' is not valid JSON: " + e.what());
-  }
+  // Strict: bounded depth (a document nested 100,000 deep overflowed the
+  // stack), no duplicate keys, no NUL bytes; a directory is named as one.
+  const nlohmann::json j = load_json_file(path, "experiment file");
   try {
     return experiment_from_json(j, std::filesystem::path(path).parent_path().string());
   } catch (const ConfigError& e) {

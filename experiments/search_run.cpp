@@ -12,7 +12,9 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "common/json_file.h"
 #include "db/experiment_store.h"
+#include "db/writer_lock.h"
 #include "experiments/report.h"
 #include "search/ppo_controller.h"
 #include "search/reward.h"
@@ -149,7 +151,7 @@ ExperimentConfig check_experiment(db::ExperimentStore& store, const ConfigOverri
     throw ConfigError("--resume: '" + options.db_path + "' holds no experiment to resume");
   }
   existing = all.back();
-  const auto stored = nlohmann::json::parse(existing->config);
+  const auto stored = parse_json(existing->config, "the configuration stored in '" + options.db_path + "'");
   ExperimentConfig config = experiment_from_json(stored);
   if (overrides.any()) {
     // Flags and files on --resume must agree with what the experiment is:
@@ -233,14 +235,61 @@ void measure_final_candidates(db::ExperimentStore& store, db::Database& db,
 
 }  // namespace
 
+namespace {
+
+// Everything about a configuration that can be refused without a database:
+// the experiment itself, the strategy, the child trainer (proxy config,
+// device) and the deploy configuration.
+void check_runnable(const ExperimentConfig& config, const RunOptions& options) {
+  make_strategy(config);
+  if (config.objective == "proxy") {
+    make_accuracy_fn(config, options);
+    latency::deploy_config_from_json(config.deploy);
+  }
+}
+
+// Removes a database file this run created when the run fails before its
+// experiment is stored: a refused configuration leaves no empty database.
+class CreatedDbGuard {
+ public:
+  explicit CreatedDbGuard(const std::string& path)
+      : path_(path), created_(!std::filesystem::exists(path)) {}
+  ~CreatedDbGuard() {
+    if (!created_ || kept_) return;
+    std::error_code ec;
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+      std::filesystem::remove(path_ + suffix, ec);
+    }
+  }
+  void keep() { kept_ = true; }
+
+ private:
+  std::string path_;
+  bool created_;
+  bool kept_ = false;
+};
+
+}  // namespace
+
 RunResult run_search(const ConfigOverrides& overrides, const RunOptions& options,
                      std::ostream& out) {
+  if (options.db_path.empty()) throw ConfigError("--db: the database path is empty; expected a file name");
   if (options.resume && !std::filesystem::exists(options.db_path)) {
     throw ConfigError("--resume: no database '" + options.db_path + "'");
   }
-  if (!options.resume) build_config(overrides);  // flag errors before the db is touched
+  if (!options.train_config_path.empty()) {
+    std::vector<std::string> inputs{options.db_path};
+    if (overrides.config_file) inputs.push_back(*overrides.config_file);
+    check_output_path(options.train_config_path, inputs, "--train-config");
+  }
+  // Flag and file errors before the db is touched (created, or locked).
+  if (!options.resume) check_runnable(build_config(overrides), options);
   search::set_torch_threads(options.threads);
 
+  // One writer per database, held until the run ends: a second search (or a
+  // profile) on this file is refused here, before anything is written.
+  db::WriterLock lock(options.db_path, "mnas_search");
+  CreatedDbGuard created(options.db_path);
   db::Database database(options.db_path);
   db::ExperimentStore store(database);
   std::optional<db::ExperimentRecord> existing;
@@ -262,6 +311,7 @@ RunResult run_search(const ConfigOverrides& overrides, const RunOptions& options
                                     config.budget);
       store.save_checkpoint(exp, 0, strategy->state().dump(), strategy->weights());
     });
+    created.keep();
   } else {
     exp = existing->id;
     const auto ckpt = store.checkpoint(exp);

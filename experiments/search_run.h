@@ -71,8 +71,14 @@ struct RunResult {
 };
 
 // Starts (or with options.resume continues) the experiment in
-// options.db_path. Progress and the final summary go to `out`.
-// Throws ConfigError, before writing anything, when:
+// options.db_path. Progress and the final summary go to `out`. Holds the
+// database's writer lock (db/writer_lock.h) for the whole run.
+// Throws, before writing anything (a database it created is removed again):
+// - db::LockedError when another writer (a running search) holds the db;
+// - ConfigError when options.db_path is empty, or options.train_config_path
+//   is one of the inputs (the db, the config file) or a directory;
+// - ConfigError when the configuration is refused (experiment, strategy,
+//   proxy trainer, deploy configuration; checked before the db is created);
 // - the db already holds an experiment and options.resume is not set;
 // - options.resume is set but the db (or file) holds no experiment;
 // - with options.resume, `overrides` sets something that differs from the

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/device.h"
 #include "common/error.h"
 
 namespace mnas::latency {
@@ -13,14 +14,8 @@ bool is_label(const std::string& s) {
   });
 }
 
-bool is_cuda(const std::string& d) {
-  if (d == "cuda") return true;
-  if (d.rfind("cuda:", 0) != 0 || d.size() == 5 || d.size() > 7) return false;
-  return std::all_of(d.begin() + 5, d.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 void check_device(const std::string& device) {
-  if (device == "cpu" || is_cuda(device)) return;
+  if (is_local_device(device)) return;
   if (device.rfind("remote:", 0) == 0 && is_label(device.substr(7))) return;
   throw ConfigError("unknown device '" + device +
                     "': expected cpu, cuda, cuda:N or remote:NAME (NAME of [a-z0-9_.-])");

@@ -8,6 +8,8 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/files.h"
+#include "common/json_file.h"
 #include "space/block_codec.h"
 
 namespace mnas::latency {
@@ -62,12 +64,12 @@ struct Builder {
 
 double json_number(const nlohmann::json& o, const char* key, const std::string& where) {
   const auto& v = o.at(key);
-  if (!v.is_number()) throw ParseError(where + ": '" + key + "' should be a number, got " + v.dump());
+  if (!v.is_number()) throw ParseError(where + ": '" + key + "' should be a number, got " + json_excerpt(v));
   return v.get<double>();
 }
 
 Timing json_timing(const nlohmann::json& o, const std::string& where, const char* name_key) {
-  if (!o.is_object()) throw ParseError(where + ": should be an object, got " + o.dump());
+  if (!o.is_object()) throw ParseError(where + ": should be an object, got " + json_excerpt(o));
   for (const auto& [k, v] : o.items()) {
     (void)v;
     if (k != name_key && k != "median_ms" && k != "p10_ms" && k != "p90_ms" && k != "runs") {
@@ -92,17 +94,17 @@ Timing json_timing(const nlohmann::json& o, const std::string& where, const char
 }
 
 TableId json_table_id(const nlohmann::json& o) {
-  if (!o.is_object()) throw ParseError("'table' should be an object, got " + o.dump());
+  if (!o.is_object()) throw ParseError("'table' should be an object, got " + json_excerpt(o));
   TableId id;
   std::set<std::string> seen;
   for (const auto& [k, v] : o.items()) {
     seen.insert(k);
     if (k == "device" || k == "engine") {
-      if (!v.is_string()) throw ParseError("table." + k + " should be a string, got " + v.dump());
+      if (!v.is_string()) throw ParseError("table." + k + " should be a string, got " + json_excerpt(v));
       (k == "device" ? id.device : id.engine) = v.get<std::string>();
     } else if (k == "threads" || k == "image_size" || k == "batch") {
       if (!v.is_number_integer()) {
-        throw ParseError("table." + k + " should be an integer, got " + v.dump());
+        throw ParseError("table." + k + " should be an integer, got " + json_excerpt(v));
       }
       (k == "threads" ? id.threads : k == "image_size" ? id.image_size : id.batch) = v.get<int>();
     } else {
@@ -311,11 +313,12 @@ LatencyTable read_table_file(const std::string& path) {
   if (!in) throw ParseError("cannot read latency table '" + path + "'");
   try {
     if (ends_with(path, ".json")) {
+      // Strict JSON: bounded depth, no duplicate keys, no NUL bytes.
       nlohmann::json j;
       try {
-        j = nlohmann::json::parse(in);
-      } catch (const nlohmann::json::exception& e) {
-        throw ParseError(std::string("invalid JSON: ") + e.what());
+        j = parse_json(read_file(path, "latency table"), "JSON");
+      } catch (const ConfigError& e) {
+        throw ParseError(e.what());  // prefixed with the path below
       }
       return table_from_json(j);
     }
@@ -333,17 +336,7 @@ void write_table_file(const LatencyTable& table, const std::string& path) {
   if (ends_with(path, ".json")) text = table_to_json(table).dump(1) + "\n";
   else if (ends_with(path, ".csv")) text = table_to_csv(table);
   else throw ConfigError("export file '" + path + "': expected a .json or .csv file name");
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) throw Error("cannot write '" + tmp + "'");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw Error("cannot rename '" + tmp + "' to '" + path + "'");
-  }
+  write_file_atomically(path, text);  // no temporary left on failure, never a directory
 }
 
 }  // namespace mnas::latency

@@ -46,10 +46,17 @@ std::string printable(std::string_view s) {
   return out;
 }
 
+// At most kShown bytes of `s`, printable; "..." marks a cut. Messages stay
+// readable for a fuzzed or pasted block string of any length.
+constexpr size_t kShown = 160;
+std::string shown(std::string_view s) {
+  return s.size() <= kShown ? printable(s) : printable(s.substr(0, kShown)) + "...";
+}
+
 [[noreturn]] void fail(std::string_view block, std::string_view token,
                        const std::string& what) {
-  std::string msg = "block string '" + printable(block) + "': ";
-  if (!token.empty()) msg += "token '" + printable(token) + "': ";
+  std::string msg = "block string '" + shown(block) + "': ";
+  if (!token.empty()) msg += "token '" + shown(token) + "': ";
   throw ParseError(msg + what);
 }
 
@@ -60,11 +67,11 @@ int parse_int(std::string_view block, std::string_view token, std::string_view v
   auto [ptr, ec] = std::from_chars(value.data(), end, v);
   if (value.empty() || ec == std::errc::invalid_argument || ptr != end) {
     fail(block, token, std::string(field) + " should be an integer, got '" +
-                           printable(value) + "'");
+                           shown(value) + "'");
   }
   if (ec == std::errc::result_out_of_range || v < lo || v > hi) {
     fail(block, token, std::string(field) + " should be in " + std::to_string(lo) +
-                           ".." + std::to_string(hi) + ", got " + printable(value));
+                           ".." + std::to_string(hi) + ", got " + shown(value));
   }
   return v;
 }
@@ -73,12 +80,20 @@ double parse_se(std::string_view block, std::string_view token, std::string_view
   double v = 0;
   const char* end = value.data() + value.size();
   auto [ptr, ec] = std::from_chars(value.data(), end, v, std::chars_format::fixed);
+  if (ec == std::errc::result_out_of_range && ptr == end) {
+    // A well-formed decimal too small (0.000...01) or too large for a double.
+    const bool tiny = value.front() == '0' || value.front() == '.';
+    fail(block, token, "se_ratio '" + shown(value.substr(0, 24)) +
+                           (value.size() > 24 ? "..." : "") + "' is out of range: " +
+                           (tiny ? "too small to represent" : "too large") +
+                           "; expected a value in (0, 1]");
+  }
   if (value.empty() || ec != std::errc() || ptr != end || !std::isfinite(v)) {
-    fail(block, token, "se_ratio should be a decimal number, got '" + printable(value) + "'");
+    fail(block, token, "se_ratio should be a decimal number, got '" + shown(value) + "'");
   }
   if (!(v > 0.0 && v <= 1.0)) {
     fail(block, token, "se_ratio should be in (0, 1] (omit the token for no SE), got " +
-                           printable(value));
+                           shown(value));
   }
   return v;
 }
@@ -147,7 +162,7 @@ BlockArgs decode_block(std::string_view s) {
       if (value.size() != 2 || value[0] < '1' || value[0] > '9' || value[1] < '1' ||
           value[1] > '9') {
         fail(s, tok, "strides (s) should be two digits 1..9 for H and W (e.g. s22), got '" +
-                         printable(value) + "'");
+                         shown(value) + "'");
       }
       strides = std::array<int, 2>{value[0] - '0', value[1] - '0'};
     } else if (key == "e") {
@@ -169,7 +184,7 @@ BlockArgs decode_block(std::string_view s) {
       b.skip = key == "noskip" ? SkipOp::kNone : SkipOp::kPool;
     } else if (key.empty()) {
       fail(s, tok, "expected a key (r, k, s, e, i, o, se, noskip, poolskip) before '" +
-                       printable(value) + "'");
+                       shown(value) + "'");
     } else {
       fail(s, tok, "unknown key '" + printable(key) +
                        "' (expected r, k, s, e, i, o, se, noskip, poolskip; "

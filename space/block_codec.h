@@ -24,7 +24,9 @@
 // Unlike the reference (which ignores unknown tokens and overwrites repeated
 // keys) the decoder is strict: unknown, duplicate or missing keys, values that
 // are not wholly numeric, values out of range and empty tokens all throw
-// ParseError quoting the block string and naming the bad token.
+// ParseError quoting the block string and naming the bad token (at most 160
+// bytes of each, control bytes as \xNN). A well-formed decimal that no double
+// holds (se0.000...01) is out of range, not malformed.
 //
 // The canonical form, produced by encode_block, is
 //   [op_]r{r}_k{k}_s{sh}{sw}[_e{e}]_i{i}_o{o}[_se{se}][_noskip|_poolskip]

@@ -1,11 +1,11 @@
 #include "space/search_space.h"
 
 #include <cmath>
-#include <fstream>
 #include <set>
 #include <sstream>
 
 #include "common/error.h"
+#include "common/json_file.h"
 #include "space/block_codec.h"
 #include "space/rounding.h"
 
@@ -54,7 +54,7 @@ std::vector<T> read_list(const json& j, const std::string& where) {
     try {
       out.push_back(v.get<T>());
     } catch (const json::exception&) {
-      bad(where, "unexpected value " + v.dump());
+      bad(where, "unexpected value " + json_excerpt(v));
     }
   }
   std::set<T> unique(out.begin(), out.end());
@@ -100,7 +100,7 @@ void read_choices(const json& j, const std::string& where, BlockChoices& c) {
 }
 
 int read_int(const json& j, const std::string& where, int lo, int hi) {
-  if (!j.is_number_integer()) bad(where, "expected an integer, got " + j.dump());
+  if (!j.is_number_integer()) bad(where, "expected an integer, got " + json_excerpt(j));
   const auto v = j.get<int64_t>();
   if (v < lo || v > hi) {
     bad(where, "should be in " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " +
@@ -183,14 +183,8 @@ SearchSpace SearchSpace::from_json(const json& j) {
 }
 
 SearchSpace SearchSpace::from_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError("cannot read search space file '" + path + "'");
-  json j;
-  try {
-    j = json::parse(in);
-  } catch (const json::parse_error& e) {
-    throw ConfigError("search space file '" + path + "' is not valid JSON: " + e.what());
-  }
+  // Strict JSON: bounded depth, no duplicate keys, no NUL bytes.
+  const json j = load_json_file(path, "search space file");
   try {
     return from_json(j);
   } catch (const ConfigError& e) {

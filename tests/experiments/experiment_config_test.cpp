@@ -61,6 +61,30 @@ TEST(ExperimentConfigTest, FilesResolveTheSpaceNextToThem) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(ExperimentConfigTest, HostileFilesAreRefusedWithTheirPath) {
+  // Issue 14: nesting 100,000 deep overflowed the stack; a directory gave
+  // "internal error: basic_filebuf..."; duplicate keys kept the last one.
+  const auto dir = std::filesystem::temp_directory_path() / "mnas_experiment_config_hostile";
+  std::filesystem::create_directories(dir);
+  const int depth = 100000;
+  std::ofstream(dir / "deep.json") << "{\"budget\": " << std::string(depth, '[')
+                                   << std::string(depth, ']') << "}";
+  std::ofstream(dir / "dup.json") << R"({"budget": 3, "budget": 4})";
+  std::ofstream(dir / "big.json") << R"({"budget": ")" << std::string(100000, 'x') << R"("})";
+  EXPECT_THROW_MSG(experiment_from_file((dir / "deep.json").string()), ConfigError, "deep.json",
+                   "nested deeper than 64");
+  EXPECT_THROW_MSG(experiment_from_file((dir / "dup.json").string()), ConfigError, "dup.json",
+                   "duplicate key");
+  EXPECT_THROW_MSG(experiment_from_file(dir.string()), ConfigError, "is a directory");
+  try {
+    experiment_from_file((dir / "big.json").string());
+    ADD_FAILURE() << "did not throw";
+  } catch (const ConfigError& e) {
+    EXPECT_LT(std::string(e.what()).size(), 400u) << "the message should bound the value";
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST(ExperimentConfigTest, FlagsOverrideAndAreChecked) {
   ConfigOverrides o;
   EXPECT_FALSE(o.any());

@@ -127,6 +127,26 @@ TEST(BlockCodec, SeIsWrittenInShortestFixedForm) {
             "r1_k3_s11_e6_i16_o16_se0.5");
 }
 
+TEST(BlockCodec, SeTooSmallToRepresentIsOutOfRangeNotMalformed) {
+  // Issue 14: 0.000...01 (400 zeros) is a decimal number; it is out of range.
+  const std::string se = "0." + std::string(400, '0') + "1";
+  EXPECT_THROW_MSG(decode_block("r1_k3_s11_e1_i32_o16_se" + se), ParseError,
+                   "token 'se0.0000", "out of range", "too small", "(0, 1]");
+  try {
+    decode_block("r1_k3_s11_e1_i32_o16_se" + se);
+  } catch (const ParseError& e) {
+    EXPECT_EQ(std::string(e.what()).find("decimal number"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW_MSG(decode_block("r1_k3_s11_e1_i32_o16_se1" + std::string(400, '0')), ParseError,
+                   "out of range", "too large");
+  // The message quotes at most 160 bytes of the block and of the token.
+  try {
+    decode_block("r1_k3_s11_e1_i32_o16_se" + se);
+  } catch (const ParseError& e) {
+    EXPECT_LT(std::string(e.what()).size(), 500u) << e.what();
+  }
+}
+
 TEST(BlockCodec, SmallSeRatiosRoundTrip) {
   // Regression: the shortest general form of 1e-4 is "1e-04", which the
   // (fixed-only) decoder rejected, so encode_block threw on a decoded block.

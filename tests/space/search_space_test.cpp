@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <fstream>
 #include <random>
 #include <set>
 
@@ -101,6 +103,16 @@ TEST(SearchSpace, StrictJson) {
   j["skeleton"][0]["choices"]["skip"] = {"pool", "pool"};
   EXPECT_THROW_MSG(SearchSpace::from_json(j), ConfigError, "duplicate");
   EXPECT_THROW_MSG(SearchSpace::from_file("/nonexistent/space.json"), ConfigError, "/nonexistent/space.json");
+}
+
+TEST(SearchSpace, DeeplyNestedFileIsRefused) {
+  // Issue 14: a file nested 100,000 deep overflowed the stack.
+  const std::string path = ::testing::TempDir() + "deep-space.json";
+  std::ofstream(path) << "{\"skeleton\": " << std::string(100000, '[') << std::string(100000, ']')
+                      << "}";
+  EXPECT_THROW_MSG(SearchSpace::from_file(path), ConfigError, "deep-space.json",
+                   "nested deeper than 64");
+  std::remove(path.c_str());
 }
 
 TEST(SearchSpace, PerBlockChoiceOverride) {
