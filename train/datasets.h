@@ -137,7 +137,8 @@ struct PipelineOptions {
   // one image smaller), counted in Dataset::bad_images and named once through
   // on_warning. The stream stops with an Error when more than
   // max_bad_fraction of the dataset's images (at least one image, unless the
-  // fraction is 0) are undecodable.
+  // fraction is 0) are undecodable. on_warning may be called from the
+  // pipeline's threads (concurrently).
   double max_bad_fraction = kDefaultMaxBadImageFraction;
   std::function<void(const std::string&)> on_warning;
 };

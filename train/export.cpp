@@ -313,7 +313,11 @@ ExportReport export_checkpoint(const ExportOptions& o) {
   // No output over an input or over the other output (through any link).
   if (!o.onnx_path.empty()) check_output_path(o.onnx_path, {o.checkpoint}, "--onnx");
   if (!o.torchscript_path.empty()) {
-    check_output_path(o.torchscript_path, {o.checkpoint, o.onnx_path}, "--torchscript");
+    check_output_path(o.torchscript_path, {o.checkpoint}, "--torchscript");
+    if (same_file(o.torchscript_path, o.onnx_path)) {
+      throw ConfigError("--torchscript '" + o.torchscript_path + "' and --onnx '" + o.onnx_path +
+                        "' are the same file; one export would destroy the other: give two paths");
+    }
   }
   CheckpointInfo info;
   model::MnasNet net = load_checkpoint_model(o.checkpoint, o.use_ema, &info);
