@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "db/experiment_store.h"
+#include "experiments/html_report.h"
 #include "experiments/report.h"
 
 namespace po = boost::program_options;

@@ -195,6 +195,7 @@ int run(int argc, char** argv) {
   if (r.val.images > 0) out["val"] = eval_json(r.val);
   if (r.test.images > 0) out["test"] = eval_json(r.test);
   if (!c.checkpoint.empty()) out["checkpoint"] = c.checkpoint;
+  if (!c.source.is_null()) out["source"] = c.source;
   std::cout << out.dump(2) << "\n";
   if (r.status == train::TrialStatus::kTimeout) return 3;
   return r.status == train::TrialStatus::kOk ? 0 : 1;

@@ -28,7 +28,7 @@
 #include <optional>
 #include <string>
 
-#include "search/ppo_controller.h"
+#include "search/ppo_config.h"
 #include "search/reward.h"
 #include "search/strategy.h"
 #include "space/search_space.h"

@@ -1,7 +1,7 @@
 // Read-only views of an experiment database: trial listings (table, CSV,
 // JSON), best-k, the Pareto front, the end-of-search summary, the mnas_train
-// configuration of a trial, and the self-contained HTML report with inline
-// SVG plots. None of these write to the database.
+// configuration of a trial (the HTML report is html_report.h). None of these
+// write to the database.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -36,22 +36,21 @@ nlohmann::json trial_to_json(const db::TrialRecord& trial);
 // skip (i identity, p pool, n none), "x" repeats, e.g. "m6k5ei.x3".
 std::string arch_summary(const std::string& arch);
 
-// The configuration to train `trial` fully with mnas_train:
-//   {"arch": [block strings], "global_params": {...}, "source": {...}}
-// global_params holds the space's stem and divisor at ImageNet settings
-// (224 px, 1000 classes); source names the db, experiment, trial, reward.
+// The mnas_train configuration (`mnas_train --config FILE`) that trains
+// `trial`'s architecture on the experiment's proxy task: every TrainConfig
+// key, with "arch" as an array of block strings, the space's stem width and
+// width divisor, the proxy's dataset, subsets and recipe
+// (train::child_train_config), no time limit, progress lines on, test-split
+// evaluation at the end, and "source" naming the database, experiment,
+// trial, reward, proxy accuracy and predicted latency. Flags given to
+// mnas_train after --config override any key (--epochs 30, --set ...).
 nlohmann::json train_config(const db::TrialRecord& trial, const db::ExperimentRecord& experiment,
                             const std::string& db_path);
 
 // The end-of-search text: counts, top-k with block strings ready for
-// mnas_decode, the Pareto front and the best trial's mnas_train config.
+// mnas_decode, the Pareto front and the commands that train the best trial.
 std::string summary_text(db::ExperimentStore& store, const db::ExperimentRecord& experiment,
                          int top_k);
 
-// The HTML report (self-contained, inline SVG): accuracy vs latency of all
-// trials with the Pareto front and the target line, reward and best-so-far
-// per trial, policy entropy per trial and per update, per-decision choice
-// frequencies (first and second half of the search), the top trials.
-std::string html_report(db::ExperimentStore& store, const db::ExperimentRecord& experiment);
 
 }  // namespace mnas::experiments

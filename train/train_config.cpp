@@ -23,6 +23,8 @@ template <class C, class V>
 void visit_fields(C& c, V&& v) {
   v("arch", c.arch);
   v("depth_multiplier", c.depth_multiplier);
+  v("stem_size", c.stem_size);
+  v("depth_divisor", c.depth_divisor);
   v("image_size", c.image_size);
   v("dropout", c.dropout);
   v("bn_decay", c.bn_decay);
@@ -66,6 +68,7 @@ void visit_fields(C& c, V&& v) {
   v("quiet", c.quiet);
   v("eval_test", c.eval_test);
   v("eval_every_epochs", c.eval_every_epochs);
+  v("source", c.source);
 }
 
 template <class C, class V>
@@ -101,7 +104,10 @@ void assign(const std::string& what, const std::string& key, const json& value, 
   auto bad = [&](const char* expected) {
     throw ConfigError(what + " key '" + key + "': expected " + expected + ", got " + value.dump());
   };
-  if constexpr (std::is_same_v<T, bool>) {
+  if constexpr (std::is_same_v<T, json>) {
+    if (!value.is_object() && !value.is_null()) bad("a JSON object or null");
+    out = value;
+  } else if constexpr (std::is_same_v<T, bool>) {
     if (!value.is_boolean()) bad("true or false");
     out = value.get<bool>();
   } else if constexpr (std::is_same_v<T, std::string>) {
@@ -191,6 +197,10 @@ const char* to_string(TrialStatus status) {
 void validate(const TrainConfig& c) {
   const std::string w = "train config";
   require(c.depth_multiplier >= 0, w, "depth_multiplier", ">= 0 (0 = unset)");
+  require(c.stem_size >= 0 && c.stem_size <= 16384, w, "stem_size", "0 (the model's own) or 1..16384");
+  require(c.depth_divisor >= 0 && c.depth_divisor <= 1024, w, "depth_divisor",
+          "0 (the model's own) or 1..1024");
+  require(c.source.is_null() || c.source.is_object(), w, "source", "a JSON object or null");
   require(c.image_size >= 8 && c.image_size <= 4096, w, "image_size", "8..4096");
   require(c.dropout >= 0 && c.dropout < 1, w, "dropout", "in [0, 1)");
   require(c.bn_decay > 0 && c.bn_decay < 1, w, "bn_decay", "in (0, 1)");
@@ -242,6 +252,22 @@ nlohmann::json to_json(const TrainConfig& config) {
 }
 
 TrainConfig train_config_from_json(const nlohmann::json& j, TrainConfig base) {
+  if (j.is_object() && j.contains("arch") && j.at("arch").is_array()) {
+    // An array of block strings, one stage each: the same as the strings
+    // separated by spaces.
+    json copy = j;
+    std::string joined;
+    for (const auto& b : j.at("arch")) {
+      if (!b.is_string() || b.get<std::string>().empty()) {
+        throw ConfigError("train config key 'arch': expected a model name, block strings, or an "
+                          "array of block strings, got an array holding " + json_excerpt(b));
+      }
+      joined += (joined.empty() ? "" : " ") + b.get<std::string>();
+    }
+    if (joined.empty()) throw ConfigError("train config key 'arch': the array of block strings is empty");
+    copy["arch"] = joined;
+    return train_config_from_json(copy, std::move(base));
+  }
   read_fields(j, base, "train config",
               [](auto& c, auto&& v) { visit_fields(c, std::forward<decltype(v)>(v)); });
   return base;
@@ -291,6 +317,41 @@ ProxyConfig proxy_config_from_json(const nlohmann::json& j) {
   read_fields(j, p, "proxy config",
               [](auto& c, auto&& v) { visit_proxy_fields(c, std::forward<decltype(v)>(v)); });
   return p;
+}
+
+TrainConfig child_train_config(const space::ArchSpec& arch, const ProxyConfig& proxy) {
+  TrainConfig c;
+  c.arch = space::arch_to_string(arch);
+  c.image_size = proxy.image_size;
+  c.dataset = proxy.dataset;
+  c.data_path = proxy.data_path;
+  c.num_classes = proxy.num_classes;
+  c.train_subset = proxy.train_subset;
+  c.val_holdout = proxy.val_subset;
+  c.split_seed = proxy.split_seed;
+  c.augment = proxy.augment;
+  c.eval_crop = 0.875;
+  c.epochs = proxy.epochs;
+  c.batch_size = proxy.batch_size;
+  c.optimizer = proxy.optimizer;
+  c.base_lr = proxy.lr;
+  c.lr_batch_base = proxy.batch_size;  // lr is the peak, not scaled
+  c.schedule = proxy.schedule;
+  c.warmup_epochs = proxy.warmup_epochs;
+  c.momentum = proxy.momentum;
+  c.weight_decay = proxy.weight_decay;
+  c.label_smoothing = proxy.label_smoothing;
+  c.dropout = proxy.dropout;
+  c.bn_decay = proxy.bn_decay;
+  c.classifier_init = proxy.classifier_init;
+  c.ema_decay = 0;  // a proxy run is too short for the 0.9999 average
+  c.seed = proxy.seed;
+  c.threads = proxy.threads;
+  c.device = proxy.device;
+  c.time_limit_s = proxy.time_limit_s;
+  c.quiet = true;
+  c.eval_test = false;
+  return c;
 }
 
 nlohmann::json to_json(const space::GlobalParams& p) {
@@ -350,6 +411,8 @@ ModelSpec resolve_model(const TrainConfig& config, int num_classes, int input_ch
     m.arch = space::decode_arch(space::split_block_strings(config.arch));
   }
   if (config.depth_multiplier > 0) m.params.depth_multiplier = config.depth_multiplier;
+  if (config.stem_size > 0) m.params.stem_size = config.stem_size;
+  if (config.depth_divisor > 0) m.params.depth_divisor = config.depth_divisor;
   m.params.image_size = config.image_size;
   m.params.num_classes = num_classes;
   m.params.input_channels = input_channels;

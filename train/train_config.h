@@ -26,9 +26,12 @@ inline constexpr int kMaxThreads = 256;
 struct TrainConfig {
   // --- model ---
   // A name from space::named_arch_names() ("mnasnet-a1") or block strings
-  // separated by spaces/commas (space::split_block_strings).
+  // separated by spaces/commas (space::split_block_strings). In JSON also an
+  // array of block strings (what mnas_search --train-config writes).
   std::string arch = "mnasnet-a1";
   double depth_multiplier = 0.0;  // 0 = the named arch's own (none for strings)
+  int stem_size = 0;              // stem conv width; 0 = the named arch's own (32 for strings)
+  int depth_divisor = 0;          // width rounding; 0 = the named arch's own (8 for strings)
   int image_size = 224;           // square network input, pixels
   double dropout = 0.2;           // before the classifier
   double bn_decay = 0.99;         // TF decay (PyTorch momentum = 1 - decay)
@@ -91,6 +94,11 @@ struct TrainConfig {
   bool quiet = false;
   bool eval_test = true;             // evaluate on the test/val split at the end
   double eval_every_epochs = 0;      // 0 = only at the end
+
+  // Where the architecture came from (mnas_search --train-config: database,
+  // experiment, trial, reward, proxy accuracy, latency): any JSON object,
+  // kept in checkpoints and results, never read by training. null = none.
+  nlohmann::json source;
 };
 
 // Throws ConfigError naming the field and the expected range.
@@ -102,6 +110,13 @@ nlohmann::json to_json(const TrainConfig& config);
 TrainConfig train_config_from_json(const nlohmann::json& j, TrainConfig base = {});
 // Reads a JSON file; errors name the file.
 TrainConfig load_train_config(const std::string& path, TrainConfig base = {});
+
+struct ProxyConfig;
+// The mnas_train configuration that trains `arch` exactly as the search's
+// proxy task trains a child (train_child runs it): the proxy's dataset,
+// subsets, held-out split and recipe, no EMA, validation only. Torch-free,
+// so that read-only tools (mnas_report --train-config) can write it.
+TrainConfig child_train_config(const space::ArchSpec& arch, const ProxyConfig& proxy);
 
 // The architecture of `config.arch` and its GlobalParams with the config's
 // image size, classes, channels, dropout, BN decay and multiplier applied.

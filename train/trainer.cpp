@@ -777,37 +777,7 @@ ChildResult train_child(const space::ArchSpec& arch, const ProxyConfig& proxy) {
   ChildResult out;
   try {
     validate(proxy);
-    TrainConfig c;
-    c.arch = space::arch_to_string(arch);
-    c.image_size = proxy.image_size;
-    c.dataset = proxy.dataset;
-    c.data_path = proxy.data_path;
-    c.num_classes = proxy.num_classes;
-    c.train_subset = proxy.train_subset;
-    c.val_holdout = proxy.val_subset;
-    c.split_seed = proxy.split_seed;
-    c.augment = proxy.augment;
-    c.eval_crop = 0.875;
-    c.epochs = proxy.epochs;
-    c.batch_size = proxy.batch_size;
-    c.optimizer = proxy.optimizer;
-    c.base_lr = proxy.lr;
-    c.lr_batch_base = proxy.batch_size;  // lr is the peak, not scaled
-    c.schedule = proxy.schedule;
-    c.warmup_epochs = proxy.warmup_epochs;
-    c.momentum = proxy.momentum;
-    c.weight_decay = proxy.weight_decay;
-    c.label_smoothing = proxy.label_smoothing;
-    c.dropout = proxy.dropout;
-    c.bn_decay = proxy.bn_decay;
-    c.classifier_init = proxy.classifier_init;
-    c.ema_decay = 0;  // a proxy run is too short for the 0.9999 average
-    c.seed = proxy.seed;
-    c.threads = proxy.threads;
-    c.device = proxy.device;
-    c.time_limit_s = proxy.time_limit_s;
-    c.quiet = true;
-    c.eval_test = false;
+    const TrainConfig c = child_train_config(arch, proxy);
     const TrainResult r = train(c, false);
     out.status = r.status;
     out.message = r.message;

@@ -77,9 +77,9 @@ TEST_F(SearchRunTest, RunsTheBudgetAndRecordsEveryTrial) {
     EXPECT_NEAR(*t.reward, search::reward(*t.accuracy, *t.latency_ms, search::RewardConfig{}),
                 1e-12);
   }
-  // The summary lists block strings and the mnas_train config.
+  // The summary lists block strings and how to train the best trial.
   EXPECT_NE(out.str().find("block strings"), std::string::npos);
-  EXPECT_NE(out.str().find("\"global_params\""), std::string::npos);
+  EXPECT_NE(out.str().find("--train-config > best.json"), std::string::npos);
 
   // Same db again without --resume: refused, nothing changed.
   EXPECT_THROW_MSG(run_search(o, quiet(path("a.db")), out), ConfigError, "already holds",

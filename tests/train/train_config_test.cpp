@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "common/error.h"
+#include "space/block_codec.h"
 #include "train/child_trainer.h"
 
 namespace mnas::train {
@@ -151,6 +152,57 @@ TEST(ResolveModelTest, NamedArchWithDatasetGeometry) {
   EXPECT_EQ(resolve_model(c, 10, 3).block_strings.size(), 2u);
   c.arch = "not-an-arch";
   EXPECT_ANY_THROW(resolve_model(c, 10, 3));
+}
+
+TEST(TrainConfigTest, ArchAsAnArrayOfBlockStringsWithProvenance) {
+  // What mnas_search --train-config writes.
+  const auto c = train_config_from_json(nlohmann::json::parse(R"({
+    "arch": ["r1_k3_s11_e1_i32_o16_noskip", "r1_k3_s22_e6_i16_o24"],
+    "stem_size": 16, "depth_divisor": 4,
+    "source": {"db": "/tmp/s.db", "trial": 7}})"));
+  EXPECT_EQ(c.arch, "r1_k3_s11_e1_i32_o16_noskip r1_k3_s22_e6_i16_o24");
+  EXPECT_EQ(c.source.at("trial"), 7);
+  const ModelSpec m = resolve_model(c, 10, 1);
+  EXPECT_EQ(m.params.stem_size, 16);
+  EXPECT_EQ(m.params.depth_divisor, 4);
+  // Round trip keeps the provenance.
+  EXPECT_EQ(train_config_from_json(to_json(c)).source, c.source);
+  EXPECT_NE(error_of([] { train_config_from_json(nlohmann::json::parse(R"({"arch": [1, 2]})")); })
+                .find("array of block strings"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { train_config_from_json(nlohmann::json::parse(R"({"arch": []})")); })
+                .find("empty"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { train_config_from_json(nlohmann::json::parse(R"({"source": 3})")); })
+                .find("'source'"),
+            std::string::npos);
+}
+
+TEST(TrainConfigTest, ChildConfigIsTheProxyTask) {
+  ProxyConfig p;
+  p.dataset = "synthetic";
+  p.image_size = 40;
+  p.train_subset = 1234;
+  p.val_subset = 321;
+  p.epochs = 2.5;
+  p.batch_size = 48;
+  p.lr = 0.07;
+  p.seed = 99;
+  const auto arch = space::decode_arch({"r1_k3_s11_e1_i32_o16"});
+  const TrainConfig c = child_train_config(arch, p);
+  EXPECT_EQ(c.arch, "r1_k3_s11_e1_i32_o16");
+  EXPECT_EQ(c.dataset, "synthetic");
+  EXPECT_EQ(c.image_size, 40);
+  EXPECT_EQ(c.train_subset, 1234);
+  EXPECT_EQ(c.val_holdout, 321);  // validation carved from the train set
+  EXPECT_EQ(c.epochs, 2.5);
+  EXPECT_EQ(c.batch_size, 48);
+  // The proxy's lr is the peak: base_lr x batch / lr_batch_base = 0.07.
+  EXPECT_DOUBLE_EQ(c.base_lr * c.batch_size / c.lr_batch_base, 0.07);
+  EXPECT_EQ(c.ema_decay, 0.0);
+  EXPECT_FALSE(c.eval_test);  // the test split is never used by the search
+  EXPECT_EQ(c.seed, 99u);
+  EXPECT_NO_THROW(validate(c));
 }
 
 // Reference: batch 4096 on ImageNet (1,281,167 images): peak 0.016 * 4096 /

@@ -1,0 +1,86 @@
+#include "search/ppo_config.h"
+
+#include <map>
+
+#include "common/error.h"
+
+namespace mnas::search {
+
+void validate(const PpoConfig& c) {
+  auto bad = [](const std::string& field, const std::string& expect, double v) {
+    throw ConfigError("strategy.ppo." + field + " must be " + expect + ", got " +
+                      std::to_string(v));
+  };
+  if (c.lstm_hidden < 1) bad("lstm_hidden", ">= 1", c.lstm_hidden);
+  if (c.embedding_size < 1) bad("embedding_size", ">= 1", c.embedding_size);
+  if (!(c.init_range > 0)) bad("init_range", "> 0", c.init_range);
+  if (!(c.learning_rate > 0)) bad("learning_rate", "> 0", c.learning_rate);
+  if (!(c.entropy_weight >= 0)) bad("entropy_weight", ">= 0", c.entropy_weight);
+  if (!(c.baseline_decay >= 0 && c.baseline_decay < 1)) {
+    bad("baseline_decay", "in [0, 1)", c.baseline_decay);
+  }
+  if (!(c.clip_epsilon > 0)) bad("clip_epsilon", "> 0", c.clip_epsilon);
+  if (c.batch_size < 1) bad("batch_size", ">= 1", c.batch_size);
+  if (c.minibatch_size < 1 || c.minibatch_size > c.batch_size) {
+    bad("minibatch_size", "in 1..batch_size", c.minibatch_size);
+  }
+  if (c.epochs < 1) bad("epochs", ">= 1", c.epochs);
+  if (c.device != "cpu" && c.device != "auto" && c.device.rfind("cuda", 0) != 0) {
+    throw ConfigError("strategy.ppo.device must be cpu, cuda, cuda:N or auto, got '" + c.device +
+                      "'");
+  }
+}
+
+nlohmann::json to_json(const PpoConfig& c) {
+  return {{"lstm_hidden", c.lstm_hidden},
+          {"embedding_size", c.embedding_size},
+          {"init_range", c.init_range},
+          {"learning_rate", c.learning_rate},
+          {"entropy_weight", c.entropy_weight},
+          {"baseline_decay", c.baseline_decay},
+          {"clip_epsilon", c.clip_epsilon},
+          {"batch_size", c.batch_size},
+          {"minibatch_size", c.minibatch_size},
+          {"epochs", c.epochs},
+          {"device", c.device}};
+}
+
+PpoConfig ppo_config_from_json(const nlohmann::json& j) {
+  if (!j.is_object()) throw ConfigError("strategy.ppo must be a JSON object");
+  PpoConfig c;
+  const std::map<std::string, int*> ints = {{"lstm_hidden", &c.lstm_hidden},
+                                            {"embedding_size", &c.embedding_size},
+                                            {"batch_size", &c.batch_size},
+                                            {"minibatch_size", &c.minibatch_size},
+                                            {"epochs", &c.epochs}};
+  const std::map<std::string, double*> doubles = {{"init_range", &c.init_range},
+                                                  {"learning_rate", &c.learning_rate},
+                                                  {"entropy_weight", &c.entropy_weight},
+                                                  {"baseline_decay", &c.baseline_decay},
+                                                  {"clip_epsilon", &c.clip_epsilon}};
+  for (const auto& [key, value] : j.items()) {
+    if (auto it = ints.find(key); it != ints.end()) {
+      if (!value.is_number_integer()) {
+        throw ConfigError("strategy.ppo." + key + " must be an integer, got " + value.dump());
+      }
+      *it->second = value.get<int>();
+    } else if (auto it2 = doubles.find(key); it2 != doubles.end()) {
+      if (!value.is_number()) {
+        throw ConfigError("strategy.ppo." + key + " must be a number, got " + value.dump());
+      }
+      *it2->second = value.get<double>();
+    } else if (key == "device") {
+      if (!value.is_string()) throw ConfigError("strategy.ppo.device must be a string");
+      c.device = value.get<std::string>();
+    } else {
+      throw ConfigError("unknown key 'strategy.ppo." + key +
+                        "' (expected lstm_hidden, embedding_size, init_range, learning_rate, "
+                        "entropy_weight, baseline_decay, clip_epsilon, batch_size, "
+                        "minibatch_size, epochs, device)");
+    }
+  }
+  validate(c);
+  return c;
+}
+
+}  // namespace mnas::search
