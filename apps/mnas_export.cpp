@@ -20,6 +20,7 @@ namespace {
 
 constexpr const char* kUsage =
     "Usage: mnas_export CHECKPOINT [--onnx FILE] [--torchscript FILE] [--batch N] [--no-verify]\n"
+    "                  [--tolerance ATOL] [--rtol RTOL]\n"
     "       mnas_export CHECKPOINT --info\n";
 
 int run(int argc, char** argv) {
@@ -32,7 +33,10 @@ int run(int argc, char** argv) {
       ("batch", po::value<int>()->default_value(1), "fixed batch of the ONNX input")
       ("no-ema", "export the training weights instead of the EMA")
       ("no-verify", "skip running the exports and comparing logits")
-      ("tolerance", po::value<double>()->default_value(1e-4), "max |logit difference| when verifying")
+      ("tolerance", po::value<double>()->default_value(1e-4),
+       "absolute part of the allowed |logit difference| when verifying (finite, >= 0)")
+      ("rtol", po::value<double>()->default_value(1e-3),
+       "relative part: allowed = tolerance + rtol * max |logit| (finite, >= 0)")
       ("info", "print the checkpoint's architecture and step as JSON");
   po::positional_options_description pos;
   pos.add("checkpoint", 1);
@@ -78,12 +82,23 @@ int run(int argc, char** argv) {
   o.use_ema = !vm.count("no-ema");
   o.verify = !vm.count("no-verify");
   o.tolerance = vm["tolerance"].as<double>();
+  o.rtol = vm["rtol"].as<double>();
   const auto r = mnas::train::export_checkpoint(o);
   json out = {{"checkpoint", ckpt}};
-  if (!o.onnx_path.empty()) out["onnx"] = {{"path", o.onnx_path}, {"nodes", r.onnx_nodes}, {"max_abs_diff", r.onnx_max_abs_diff}};
-  if (!o.torchscript_path.empty()) {
-    out["torchscript"] = {{"path", o.torchscript_path}, {"max_abs_diff", r.torchscript_max_abs_diff}};
+  // -1 = not verified (--no-verify) -> null.
+  auto verified = [](double v) { return v >= 0 ? json(v) : json(nullptr); };
+  if (!o.onnx_path.empty()) {
+    out["onnx"] = {{"path", o.onnx_path},
+                   {"nodes", r.onnx_nodes},
+                   {"max_abs_diff", verified(r.onnx_max_abs_diff)},
+                   {"top1_agreement", verified(r.onnx_top1_agreement)}};
   }
+  if (!o.torchscript_path.empty()) {
+    out["torchscript"] = {{"path", o.torchscript_path},
+                          {"max_abs_diff", verified(r.torchscript_max_abs_diff)},
+                          {"top1_agreement", verified(r.torchscript_top1_agreement)}};
+  }
+  out["allowed_diff"] = verified(r.allowed_diff);
   std::cout << out.dump(2) << "\n";
   return 0;
 }

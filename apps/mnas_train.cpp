@@ -7,8 +7,8 @@
 // (resume with --resume).
 #include <boost/program_options.hpp>
 
+#include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/json_file.h"
 #include "space/block_codec.h"
 #include "space/named_archs.h"
 #include "train/child_trainer.h"
@@ -35,7 +36,14 @@ constexpr const char* kUsage =
     "result as JSON on stdout and progress on stderr.\n";
 
 json eval_json(const train::EvalResult& e) {
-  return {{"top1", e.top1}, {"top5", e.top5}, {"loss", e.loss}, {"images", e.images}, {"seconds", e.seconds}};
+  return {{"top1", e.top1},       {"top5", e.top5},       {"loss", e.loss},
+          {"images", e.images},   {"seconds", e.seconds}, {"image_size", e.image_size},
+          {"bad_images", e.bad_images}};
+}
+
+// Warnings of the library (undecodable images), one line each on stderr.
+void print_warning(const std::string& message) {
+  std::fprintf(stderr, "mnas_train: warning: %s\n", message.c_str());
 }
 
 // Sets one config key from a flag value: JSON when it parses, else a string.
@@ -88,25 +96,31 @@ int run(int argc, char** argv) {
   }
 
   if (vm.count("proxy")) {
-    train::ProxyConfig proxy;
+    json pj = json::object();
     if (vm.count("proxy-config")) {
       const auto path = vm["proxy-config"].as<std::string>();
-      std::ifstream in(path);
-      if (!in) throw ConfigError("cannot open proxy config '" + path + "'");
-      json j;
+      pj = load_json_file(path, "proxy config");
       try {
-        in >> j;
-        proxy = train::proxy_config_from_json(j);
-      } catch (const json::exception& e) {
-        throw ConfigError("proxy config '" + path + "': invalid JSON: " + e.what());
+        (void)train::proxy_config_from_json(pj);  // names the file in errors
       } catch (const ConfigError& e) {
         throw ConfigError("proxy config '" + path + "': " + e.what());
       }
     }
-    if (vm.count("data")) proxy.data_path = vm["data"].as<std::string>();
-    if (vm.count("dataset")) proxy.dataset = vm["dataset"].as<std::string>();
-    if (vm.count("seed")) proxy.seed = std::stoull(vm["seed"].as<std::string>());
-    if (vm.count("threads")) proxy.threads = std::stoi(vm["threads"].as<std::string>());
+    // Flags override the file, through the same typed reader (a negative
+    // --seed is rejected, not wrapped).
+    if (vm.count("data")) pj["data_path"] = vm["data"].as<std::string>();
+    if (vm.count("dataset")) pj["dataset"] = vm["dataset"].as<std::string>();
+    if (vm.count("device")) pj["device"] = vm["device"].as<std::string>();
+    for (const auto& [flag, key] : {std::pair{"seed", "seed"}, std::pair{"threads", "threads"}}) {
+      if (!vm.count(flag)) continue;
+      const auto value = vm[flag].as<std::string>();
+      try {
+        pj[key] = json::parse(value);
+      } catch (const json::exception&) {
+        pj[key] = value;
+      }
+    }
+    const train::ProxyConfig proxy = train::proxy_config_from_json(pj);
     train::validate(proxy);
     const std::string arch = vm.count("arch") ? vm["arch"].as<std::string>() : "mnasnet-a1";
     const auto spec = space::is_named_arch(arch) ? space::named_arch_spec(arch)
@@ -155,18 +169,29 @@ int run(int argc, char** argv) {
   train::validate(c);
 
   if (vm.count("eval")) {
-    const auto e = train::evaluate_checkpoint(vm["eval"].as<std::string>(), c);
-    std::cout << json{{"checkpoint", vm["eval"].as<std::string>()}, {"test", eval_json(e)}}.dump(2) << "\n";
+    // The resolution the checkpoint was last trained at (progressive
+    // resizing trains the first epochs at low_res_size), or --image-size.
+    const std::string ckpt = vm["eval"].as<std::string>();
+    const bool flag = vm.count("image-size") > 0;
+    const auto e = train::evaluate_checkpoint(ckpt, c, flag ? c.image_size : 0);
+    const char* from = flag ? "--image-size" : "checkpoint";
+    std::fprintf(stderr, "mnas_train: evaluated at %d px (%s)\n", e.image_size,
+                 flag ? "--image-size" : "the resolution the checkpoint was trained at");
+    json test = eval_json(e);
+    test["image_size_from"] = from;
+    std::cout << json{{"checkpoint", ckpt}, {"test", test}}.dump(2) << "\n";
     return 0;
   }
-  const auto r = train::train(c, vm.count("resume") > 0);
+  const auto r = train::train(c, vm.count("resume") > 0, print_warning);
   json out = {{"status", train::to_string(r.status)},
               {"message", r.message},
               {"steps", r.steps},
+              {"steps_run", r.steps_run},
               {"total_steps", r.total_steps},
               {"images_seen", r.images_seen},
               {"train_seconds", r.train_seconds},
-              {"train_loss", r.train_loss}};
+              {"train_loss", std::isfinite(r.train_loss) ? json(r.train_loss) : json(nullptr)},
+              {"bad_images", r.bad_images}};
   if (r.val.images > 0) out["val"] = eval_json(r.val);
   if (r.test.images > 0) out["test"] = eval_json(r.test);
   if (!c.checkpoint.empty()) out["checkpoint"] = c.checkpoint;

@@ -18,6 +18,11 @@ threads=${2:-1}
 rounds=${ROUNDS:-2}
 lat="$build/apps/mnas_latency"
 py=/usr/bin/python3
+if ! "$py" -c 'import torch, torchvision' >/dev/null 2>&1; then
+  echo "latency_bench.sh: $py cannot import torch and torchvision, which the Python figures need:" \
+    "apt-get install python3-torch python3-torchvision" >&2
+  exit 1
+fi
 
 median_of() {  # mnas_latency measure ... --json -> median_ms
   "$lat" measure "$@" --threads "$threads" --raw --json | $py -c 'import json,sys; print(json.load(sys.stdin)["median_ms"])'

@@ -6,13 +6,18 @@ mnas (Debian python3-torch). Prints one line per engine:
 Usage: /usr/bin/python3 bench/latency_pytorch.py [--threads 1] [--image-size 224] [--runs 30]
 """
 import argparse
+import sys
 import ctypes
 import os
 import time
 
-import torch
-import torchvision
-from torch.utils.mobile_optimizer import optimize_for_mobile
+try:
+    import torch
+    import torchvision
+except ImportError as e:
+    sys.exit("%s: the Python peer needs PyTorch and torchvision (%s): "
+             "apt-get install python3-torch python3-torchvision" % (sys.argv[0], e))
+from torch.utils.mobile_optimizer import optimize_for_mobile  # noqa: E402
 
 
 def tune_malloc():

@@ -51,6 +51,14 @@ int main(int argc, char** argv) {
                 cl ? "channels-last" : "default", ips);
     std::fflush(stdout);
   }
+  // The Python peer needs PyTorch and torchvision (not installed by
+  // scripts/setup.sh): say how to get them rather than fail obscurely.
+  const std::string probe = python + " -c 'import torch, torchvision' >/dev/null 2>&1";
+  if (std::system(probe.c_str()) != 0) {
+    std::cerr << "train_throughput: " << python << " cannot import torch and torchvision, which the Python "
+              << "figures need: apt-get install python3-torch python3-torchvision\n";
+    return 1;
+  }
   const std::string cmd = python + " " + MNAS_SOURCE_DIR + "/bench/train_throughput.py --steps " +
                           std::to_string(steps);
   FILE* p = popen(cmd.c_str(), "r");

@@ -2,10 +2,15 @@
 (the MnasNet-B1 layout), batch 128, 2 threads, 32x32 RGB, 10 classes, SGD,
 channels-last and default memory format. Run with Debian's /usr/bin/python3."""
 import argparse
+import sys
 import time
 
-import torch
-import torchvision
+try:
+    import torch
+    import torchvision
+except ImportError as e:
+    sys.exit("%s: the Python peer needs PyTorch and torchvision (%s): "
+             "apt-get install python3-torch python3-torchvision" % (sys.argv[0], e))
 
 
 def measure(channels_last, steps, warmup=3):

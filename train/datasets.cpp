@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -191,6 +192,7 @@ Dataset load_image_folder(const std::string& dir) {
   d.num_classes = static_cast<int>(classes.size());
   d.mean = {0.485f, 0.456f, 0.406f};  // ImageNet, reference section 8
   d.stddev = {0.229f, 0.224f, 0.225f};
+  d.bad_images = std::make_shared<BadImages>();
   return d;
 }
 
@@ -297,7 +299,7 @@ void load_sample(const Dataset& d, int64_t index, const PipelineOptions& opt, ui
   } else {
     const auto& path = d.files[index];
     img = cv::imread(path, cv::IMREAD_COLOR);
-    if (img.empty()) throw Error("cannot decode image '" + path + "'");
+    if (img.empty()) throw DecodeError("cannot decode image '" + path + "'");
     cv::cvtColor(img, img, cv::COLOR_BGR2RGB);
   }
   std::mt19937_64 rng(sample_seed);
@@ -377,17 +379,41 @@ void BatchStream::produce() {
       batch.size = std::min<int64_t>(opt_.batch_size, d_.size() - begin);
       batch.images.resize(per * batch.size);
       batch.labels.resize(batch.size);
+      std::vector<char> decoded(batch.size, 1);
       auto one = [&](int64_t i) {
         const int64_t pos = begin + i;
         const int64_t idx = order_[pos];
-        load_sample(d_, idx, opt_, mix3(opt_.seed, static_cast<uint64_t>(epoch_), static_cast<uint64_t>(pos)),
-                    batch.images.data() + per * i);
+        try {
+          load_sample(d_, idx, opt_, mix3(opt_.seed, static_cast<uint64_t>(epoch_), static_cast<uint64_t>(pos)),
+                      batch.images.data() + per * i);
+        } catch (const DecodeError& e) {
+          if (!d_.bad_images) throw;
+          decoded[i] = 0;
+          if (d_.bad_images->add(d_.files[idx]) && opt_.on_warning) {
+            opt_.on_warning(std::string(e.what()) + ": skipped");
+          }
+        }
         batch.labels[i] = d_.labels[idx];
       };
       if (opt_.workers == 1) {
         for (int64_t i = 0; i < batch.size; ++i) one(i);
       } else {
         arena.execute([&] { tbb::parallel_for(int64_t(0), batch.size, one); });
+      }
+      if (std::find(decoded.begin(), decoded.end(), 0) != decoded.end()) {
+        check_bad_images();
+        int64_t kept = 0;
+        for (int64_t i = 0; i < batch.size; ++i) {
+          if (!decoded[i]) continue;
+          if (kept != i) {
+            std::copy_n(batch.images.begin() + per * i, per, batch.images.begin() + per * kept);
+            batch.labels[kept] = batch.labels[i];
+          }
+          ++kept;
+        }
+        batch.size = kept;
+        batch.images.resize(per * kept);
+        batch.labels.resize(kept);
       }
       std::lock_guard<std::mutex> lock(mu_);
       ready_.push_back(std::move(batch));
@@ -400,6 +426,19 @@ void BatchStream::produce() {
   std::lock_guard<std::mutex> lock(mu_);
   done_ = true;
   cv_.notify_all();
+}
+
+void BatchStream::check_bad_images() const {
+  const int64_t bad = d_.bad_images->count();
+  const double share = opt_.max_bad_fraction;
+  const double allowed = share > 0 ? std::max(1.0, share * static_cast<double>(d_.size())) : 0.0;
+  if (static_cast<double>(bad) > allowed) {
+    char pct[32];
+    std::snprintf(pct, sizeof pct, "%g %%", share * 100);
+    throw Error(std::to_string(bad) + " images of the " + std::to_string(d_.size()) + " in " + d_.name +
+                " cannot be decoded, more than max_bad_image_fraction (" + pct +
+                ", at least one image): fix or remove them, or raise max_bad_image_fraction");
+  }
 }
 
 bool BatchStream::next(Batch& out) {

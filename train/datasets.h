@@ -14,12 +14,46 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/error.h"
+
 namespace mnas::train {
+
+// An image file that OpenCV cannot decode (load_sample).
+class DecodeError : public Error {
+ public:
+  using Error::Error;
+};
+
+// The undecodable files met so far in a folder dataset, shared by the
+// dataset, its subsets and splits (thread-safe). Each file is counted once.
+class BadImages {
+ public:
+  // True when `path` was not recorded before.
+  bool add(const std::string& path) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return paths_.insert(path).second;
+  }
+  int64_t count() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return static_cast<int64_t>(paths_.size());
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::set<std::string> paths_;
+};
+
+// Default share of a folder dataset's images that may be undecodable before a
+// run stops (TrainConfig::max_bad_image_fraction).
+constexpr double kDefaultMaxBadImageFraction = 0.01;
 
 // Where Debian's dataset-fashion-mnist installs the IDX files.
 constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
@@ -35,6 +69,8 @@ struct Dataset {
   std::vector<std::string> files;
   std::vector<int> labels;
   std::vector<std::string> class_names;
+  // Folder datasets: undecodable files met by the pipeline (null otherwise).
+  std::shared_ptr<BadImages> bad_images;
   // Normalisation of [0, 1] pixels: (x - mean) / std per channel.
   std::array<float, 3> mean{0.f, 0.f, 0.f};
   std::array<float, 3> stddev{1.f, 1.f, 1.f};
@@ -97,16 +133,24 @@ struct PipelineOptions {
   // cheap to prepare and 1 keeps the decoder from competing with the
   // training threads on a small machine; JPEG folders want more.
   int workers = 0;
+  // Folder datasets: an image that cannot be decoded is skipped (its batch is
+  // one image smaller), counted in Dataset::bad_images and named once through
+  // on_warning. The stream stops with an Error when more than
+  // max_bad_fraction of the dataset's images (at least one image, unless the
+  // fraction is 0) are undecodable. on_warning may be called from the
+  // pipeline's threads (concurrently).
+  double max_bad_fraction = kDefaultMaxBadImageFraction;
+  std::function<void(const std::string&)> on_warning;
 };
 
 // Decodes, augments, resizes and normalises image `index` of `d` into `out`
 // (image_size^2 * channels floats, HWC). `sample_seed` drives the
-// augmentation. Throws mnas::Error naming a file that cannot be decoded.
+// augmentation. Throws DecodeError naming a file that cannot be decoded.
 void load_sample(const Dataset& d, int64_t index, const PipelineOptions& options,
                  uint64_t sample_seed, float* out);
 
 struct Batch {
-  int64_t size = 0;
+  int64_t size = 0;            // 0 when every image of the batch was undecodable
   std::vector<float> images;   // size * H * W * C, NHWC
   std::vector<int64_t> labels;
 };
@@ -132,6 +176,8 @@ class BatchStream {
 
  private:
   void produce();
+  // Throws Error when the dataset has more undecodable images than allowed.
+  void check_bad_images() const;
 
   const Dataset& d_;
   PipelineOptions opt_;

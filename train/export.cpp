@@ -7,12 +7,14 @@
 #include <onnx/onnx_pb.h>
 #include <torch/script.h>
 
-#include <filesystem>
+#include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <opencv2/dnn.hpp>
-#include <sstream>
+#include <optional>
 
 #include "common/error.h"
+#include "common/files.h"
 #include "model/mnasnet.h"
 #include "model/network_walk.h"
 #include "model/script_emitter.h"
@@ -25,25 +27,58 @@
 namespace mnas::train {
 namespace {
 
-void rename_into_place(const std::string& tmp, const std::string& path) {
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw Error("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
+// max|got - reference|, top-1 agreement and the verdict of the tolerance
+// atol + rtol * max|reference logit|.
+struct Compared {
+  double max_abs_diff = 0;
+  double top1_agreement = 0;
+  double allowed = 0;
+  bool ok = false;
+};
+Compared compare(const torch::Tensor& got, const torch::Tensor& reference, const ExportOptions& o) {
+  Compared c;
+  if (got.sizes() != reference.sizes()) return c;
+  c.max_abs_diff = (got - reference).abs().max().item<double>();
+  c.top1_agreement = got.argmax(1).eq(reference.argmax(1)).to(torch::kFloat64).mean().item<double>();
+  c.allowed = o.tolerance + o.rtol * reference.abs().max().item<double>();
+  c.ok = c.max_abs_diff <= c.allowed;  // false for NaN
+  return c;
 }
+
+std::string describe(const Compared& c, const ExportOptions& o) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "max |logit difference| %.3g, allowed %.3g (tolerance %.3g + rtol %.3g x max |logit|), "
+                "top-1 agreement %.3f",
+                c.max_abs_diff, c.allowed, o.tolerance, o.rtol, c.top1_agreement);
+  return buf;
+}
+
 
 }  // namespace
 
 ExportReport export_checkpoint(const ExportOptions& o) {
   if (o.batch < 1) throw ConfigError("export batch must be >= 1, got " + std::to_string(o.batch));
-  const CheckpointInfo info = read_checkpoint_info(o.checkpoint);
-  const auto tensors = read_checkpoint_tensors(o.checkpoint);
-  model::MnasNet net(space::decode_arch(info.block_strings), info.params);
-  const std::string prefix = (o.use_ema && info.has_ema) ? "ema/" : "model/";
-  {
-    torch::NoGradGuard no_grad;
-    for (auto& item : net->named_parameters()) item.value().copy_(tensors.at(prefix + item.key()));
-    for (auto& item : net->named_buffers()) item.value().copy_(tensors.at(prefix + item.key()));
+  if (!std::isfinite(o.tolerance) || o.tolerance < 0) {
+    throw ConfigError("export tolerance must be a finite number >= 0, got " + std::to_string(o.tolerance));
   }
+  if (!std::isfinite(o.rtol) || o.rtol < 0) {
+    throw ConfigError("export rtol must be a finite number >= 0, got " + std::to_string(o.rtol));
+  }
+  if (o.onnx_path.empty() && o.torchscript_path.empty()) {
+    throw ConfigError("export: nothing to write (no ONNX and no TorchScript path)");
+  }
+  // No output over an input or over the other output (through any link).
+  if (!o.onnx_path.empty()) check_output_path(o.onnx_path, {o.checkpoint}, "--onnx");
+  if (!o.torchscript_path.empty()) {
+    check_output_path(o.torchscript_path, {o.checkpoint}, "--torchscript");
+    if (same_file(o.torchscript_path, o.onnx_path)) {
+      throw ConfigError("--torchscript '" + o.torchscript_path + "' and --onnx '" + o.onnx_path +
+                        "' are the same file; one export would destroy the other: give two paths");
+    }
+  }
+  CheckpointInfo info;
+  model::MnasNet net = load_checkpoint_model(o.checkpoint, o.use_ema, &info);
   net->eval();
   const auto& p = info.params;
   torch::manual_seed(0);
@@ -54,6 +89,9 @@ ExportReport export_checkpoint(const ExportOptions& o) {
     reference = net->forward(x);
   }
   ExportReport report;
+  // Each file is written and verified under a temporary name; both are
+  // renamed into place only when every requested export passed.
+  std::optional<AtomicFile> onnx_file, ts_file;
   const model::ModuleWeights weights(*net);
 
   if (!o.onnx_path.empty()) {
@@ -74,24 +112,31 @@ ExportReport export_checkpoint(const ExportOptions& o) {
     } catch (const std::exception& ex) {
       throw Error("ONNX checker rejected the exported graph: " + std::string(ex.what()));
     }
-    const std::string tmp = o.onnx_path + ".tmp";
+    onnx_file.emplace(o.onnx_path);
+    const std::string tmp = onnx_file->temp_path();
     {
       std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      if (!out || !model.SerializeToOstream(&out)) throw Error("cannot write '" + tmp + "'");
+      if (!out || !model.SerializeToOstream(&out)) throw Error("cannot write '" + o.onnx_path + "' (temporary '" + tmp + "')");
     }
-    rename_into_place(tmp, o.onnx_path);
     if (o.verify) {
-      cv::dnn::Net cvnet = cv::dnn::readNetFromONNX(o.onnx_path);
+      cv::dnn::Net cvnet = cv::dnn::readNetFromONNX(tmp);
       const auto xc = x.contiguous();
       std::vector<int> dims(xc.sizes().begin(), xc.sizes().end());
       cv::Mat blob(static_cast<int>(dims.size()), dims.data(), CV_32F, xc.data_ptr<float>());
       cvnet.setInput(blob, "input");
       cv::Mat out = cvnet.forward();
+      if (out.total() != static_cast<size_t>(o.batch) * p.num_classes) {
+        throw Error("ONNX export '" + o.onnx_path + "' not written: OpenCV DNN returned " +
+                    std::to_string(out.total()) + " values, expected " + std::to_string(o.batch * p.num_classes));
+      }
       auto got = torch::from_blob(out.ptr<float>(), {o.batch, p.num_classes}, torch::kFloat32).clone();
-      report.onnx_max_abs_diff = (got - reference).abs().max().item<double>();
-      if (!(report.onnx_max_abs_diff <= o.tolerance)) {
-        throw Error("ONNX export '" + o.onnx_path + "': OpenCV DNN logits differ from LibTorch by " +
-                    std::to_string(report.onnx_max_abs_diff) + " (tolerance " + std::to_string(o.tolerance) + ")");
+      const Compared c = compare(got, reference, o);
+      report.onnx_max_abs_diff = c.max_abs_diff;
+      report.onnx_top1_agreement = c.top1_agreement;
+      report.allowed_diff = c.allowed;
+      if (!c.ok) {
+        throw Error("ONNX export '" + o.onnx_path + "' not written: OpenCV DNN logits differ from LibTorch: " +
+                    describe(c, o));
       }
     }
   }
@@ -102,20 +147,25 @@ ExportReport export_checkpoint(const ExportOptions& o) {
     model::ScriptEmitter e(weights, p.bn_epsilon, so);
     model::emit_network(net->layers(), p.tf_same_padding, e, e.input());
     torch::jit::Module m = e.build("__torch__.mnas.MnasNet");
-    const std::string tmp = o.torchscript_path + ".tmp";
+    ts_file.emplace(o.torchscript_path);
+    const std::string tmp = ts_file->temp_path();
     m.save(tmp);
-    rename_into_place(tmp, o.torchscript_path);
     if (o.verify) {
       torch::NoGradGuard no_grad;
-      auto loaded = torch::jit::load(o.torchscript_path);
+      auto loaded = torch::jit::load(tmp);
       const auto got = loaded.forward({x}).toTensor();
-      report.torchscript_max_abs_diff = (got - reference).abs().max().item<double>();
-      if (!(report.torchscript_max_abs_diff <= o.tolerance)) {
-        throw Error("TorchScript export '" + o.torchscript_path + "': logits differ from LibTorch by " +
-                    std::to_string(report.torchscript_max_abs_diff));
+      const Compared c = compare(got, reference, o);
+      report.torchscript_max_abs_diff = c.max_abs_diff;
+      report.torchscript_top1_agreement = c.top1_agreement;
+      report.allowed_diff = c.allowed;
+      if (!c.ok) {
+        throw Error("TorchScript export '" + o.torchscript_path + "' not written: logits differ from LibTorch: " +
+                    describe(c, o));
       }
     }
   }
+  if (onnx_file) onnx_file->commit();
+  if (ts_file) ts_file->commit();
   return report;
 }
 

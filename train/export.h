@@ -26,19 +26,32 @@ struct ExportOptions {
   // Run the exported files (ONNX in OpenCV DNN, TorchScript in LibTorch) on a
   // random input and compare their logits with the LibTorch model's.
   bool verify = true;
-  double tolerance = 1e-4;       // max |logit difference| allowed by verify
+  // Verification passes when max |logit difference| <= tolerance + rtol *
+  // max |LibTorch logit| (float32 kernels differ by a relative error, so the
+  // bound scales with the logits). Both finite and >= 0 (ConfigError).
+  double tolerance = 1e-4;       // absolute part
+  double rtol = 1e-3;            // relative part
 };
 
 struct ExportReport {
   double onnx_max_abs_diff = -1;         // -1 = not verified
   double torchscript_max_abs_diff = -1;  // -1 = not verified
+  double onnx_top1_agreement = -1;       // share of the batch with the same argmax
+  double torchscript_top1_agreement = -1;
+  double allowed_diff = -1;              // tolerance + rtol * max |logit|
   int onnx_nodes = 0;
 };
 
-// Writes the requested files (each to <path>.tmp, then renamed). Throws
-// mnas::Error naming the file on I/O errors, when the ONNX checker rejects
-// the graph, or when verification exceeds the tolerance (the message gives
-// the difference).
+// Writes the requested files, each to a temporary beside it (common/files.h
+// AtomicFile) that is verified first; the files are renamed into place only
+// when every requested export passed, so nothing unverified ever carries a
+// requested name. Checks before anything: every tensor name and shape of the
+// checkpoint against its stored architecture (load_checkpoint_model), and
+// that no output is the checkpoint or the other output (check_output_path,
+// through links). Throws ConfigError for those and bad options, mnas::Error
+// naming the file on I/O errors, when the ONNX checker rejects the graph, or
+// when verification exceeds the tolerance (the message gives the difference,
+// the allowed difference and the top-1 agreement).
 ExportReport export_checkpoint(const ExportOptions& options);
 
 }  // namespace mnas::train

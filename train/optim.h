@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "model/mnasnet.h"
+#include "train/trainer.h"
+
 namespace mnas::train {
 
 // Update rule over a fixed list of parameters; gradients are read from
@@ -63,5 +66,13 @@ void ema_update(torch::nn::Module& ema, torch::nn::Module& model, double d);
 // Every tensor of an mnas checkpoint by key ("model/...", "ema/...",
 // "opt/...", "rng/cpu"), for tests and tools.
 std::map<std::string, torch::Tensor> read_checkpoint_tensors(const std::string& path);
+
+// The network of checkpoint `path`, built from its stored architecture, with
+// the "ema/" weights (when `use_ema` and present) or the "model/" ones; its
+// info in `*info` when given. Throws ConfigError naming the checkpoint when
+// the architecture cannot be built, or a tensor is missing, unexpected or of
+// the wrong shape (every name and shape is checked before anything is used:
+// shared by evaluate_checkpoint and export_checkpoint).
+model::MnasNet load_checkpoint_model(const std::string& path, bool use_ema, CheckpointInfo* info = nullptr);
 
 }  // namespace mnas::train

@@ -1,5 +1,7 @@
 #include "train/train_config.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -37,6 +39,7 @@ void visit_fields(C& c, V&& v) {
   v("eval_crop", c.eval_crop);
   v("low_res_size", c.low_res_size);
   v("low_res_epochs", c.low_res_epochs);
+  v("max_bad_image_fraction", c.max_bad_image_fraction);
   v("epochs", c.epochs);
   v("batch_size", c.batch_size);
   v("micro_batch", c.micro_batch);
@@ -156,6 +159,19 @@ void require(bool ok, const std::string& what, const std::string& field, const s
   if (!ok) throw ConfigError(what + " '" + field + "': expected " + expected);
 }
 
+// "cpu", "cuda" or "cuda:N" (N a decimal device index).
+bool is_device_name(const std::string& d) {
+  if (d == "cpu" || d == "cuda") return true;
+  if (d.rfind("cuda:", 0) != 0 || d.size() == 5 || d.size() > 8) return false;
+  return std::all_of(d.begin() + 5, d.end(), [](unsigned char ch) { return std::isdigit(ch); });
+}
+
+void check_threads_and_device(const std::string& w, int threads, const std::string& device) {
+  require(threads >= 1 && threads <= kMaxThreads, w, "threads",
+          "1.." + std::to_string(kMaxThreads) + ", got " + std::to_string(threads));
+  require(is_device_name(device), w, "device", "cpu | cuda | cuda:N, got '" + device + "'");
+}
+
 void check_one_of(const std::string& what, const std::string& field, const std::string& value,
                   std::initializer_list<const char*> allowed) {
   std::string list;
@@ -185,7 +201,9 @@ void validate(const TrainConfig& c) {
   require(c.val_holdout >= 0, w, "val_holdout", ">= 0");
   check_one_of(w, "augment", c.augment, {"inception", "crop-flip", "flip", "none"});
   require(c.eval_crop > 0 && c.eval_crop <= 1, w, "eval_crop", "in (0, 1]");
-  require(c.epochs > 0, w, "epochs", "> 0");
+  require(c.epochs > 0 && std::isfinite(c.epochs), w, "epochs", "a finite number > 0");
+  require(c.max_bad_image_fraction >= 0 && c.max_bad_image_fraction <= 1, w, "max_bad_image_fraction",
+          "in [0, 1]");
   require(c.low_res_size == 0 || (c.low_res_size >= 8 && c.low_res_size <= c.image_size), w,
           "low_res_size", "0 (off) or 8..image_size (" + std::to_string(c.image_size) + ")");
   require(c.low_res_epochs >= 0 && c.low_res_epochs < c.epochs, w, "low_res_epochs",
@@ -209,8 +227,7 @@ void validate(const TrainConfig& c) {
   require(c.weight_decay >= 0, w, "weight_decay", ">= 0");
   require(c.label_smoothing >= 0 && c.label_smoothing < 1, w, "label_smoothing", "in [0, 1)");
   require(c.ema_decay >= 0 && c.ema_decay < 1, w, "ema_decay", "in [0, 1) (0 = no EMA)");
-  require(c.threads >= 1, w, "threads", ">= 1");
-  require(!c.device.empty(), w, "device", "cpu or cuda[:N]");
+  check_threads_and_device(w, c.threads, c.device);
   require(c.checkpoint_minutes > 0, w, "checkpoint_minutes", "> 0");
   require(c.time_limit_s >= 0, w, "time_limit_s", ">= 0");
   require(c.max_steps >= 0, w, "max_steps", ">= 0");
@@ -247,14 +264,7 @@ TrainConfig train_config_from_json(const nlohmann::json& j, TrainConfig base) {
 }
 
 TrainConfig load_train_config(const std::string& path, TrainConfig base) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError("cannot open config file '" + path + "'");
-  json j;
-  try {
-    in >> j;
-  } catch (const json::exception& e) {
-    throw ConfigError("config file '" + path + "': invalid JSON: " + e.what());
-  }
+  const json j = load_json_file(path, "config file");
   try {
     return train_config_from_json(j, base);
   } catch (const ConfigError& e) {
@@ -269,7 +279,7 @@ void validate(const ProxyConfig& c) {
   require(c.num_classes >= 2, w, "num_classes", ">= 2");
   require(c.train_subset >= 1, w, "train_subset", ">= 1");
   require(c.val_subset >= 1, w, "val_subset", ">= 1");
-  require(c.epochs > 0, w, "epochs", "> 0");
+  require(c.epochs > 0 && std::isfinite(c.epochs), w, "epochs", "a finite number > 0");
   require(c.batch_size >= 1, w, "batch_size", ">= 1");
   check_one_of(w, "optimizer", c.optimizer, {"rmsprop", "sgd"});
   require(c.lr > 0, w, "lr", "> 0");
@@ -283,7 +293,7 @@ void validate(const ProxyConfig& c) {
   check_one_of(w, "classifier_init", c.classifier_init, {"reference", "zero"});
   check_one_of(w, "augment", c.augment, {"inception", "crop-flip", "flip", "none"});
   require(c.time_limit_s >= 0, w, "time_limit_s", ">= 0");
-  require(c.threads >= 1, w, "threads", ">= 1");
+  check_threads_and_device(w, c.threads, c.device);
 }
 
 nlohmann::json to_json(const ProxyConfig& proxy) {

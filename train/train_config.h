@@ -20,6 +20,9 @@
 
 namespace mnas::train {
 
+// Upper bound of `threads` (the same as mnas_latency's --threads).
+inline constexpr int kMaxThreads = 256;
+
 struct TrainConfig {
   // --- model ---
   // A name from space::named_arch_names() ("mnasnet-a1") or block strings
@@ -55,9 +58,13 @@ struct TrainConfig {
   // (low_res_size / image_size)^2 as much. 0 = off.
   int low_res_size = 0;
   int low_res_epochs = 0;
+  // Folder datasets: undecodable images are skipped and counted (the result's
+  // bad_images); the run stops with an error when more than this share of a
+  // split's images (at least one image, unless 0) cannot be decoded.
+  double max_bad_image_fraction = 0.01;
 
   // --- recipe ---
-  double epochs = 350;
+  double epochs = 350;     // finite; epochs x batches per epoch must fit an int64 step count
   int batch_size = 4096;   // global batch per optimizer step
   int micro_batch = 0;     // images per forward pass (gradient accumulation); 0 = batch_size
   std::string optimizer = "rmsprop";  // "rmsprop" (TF semantics) | "sgd" (Nesterov momentum)
@@ -76,8 +83,8 @@ struct TrainConfig {
 
   // --- run ---
   uint64_t seed = 0;
-  int threads = 2;             // intra-op threads (torch::set_num_threads)
-  std::string device = "cpu";  // "cpu", "cuda", "cuda:1", ...
+  int threads = 2;             // intra-op threads (torch::set_num_threads), 1..kMaxThreads
+  std::string device = "cpu";  // "cpu", "cuda", "cuda:N" (N a device index)
   bool channels_last = true;
   std::string checkpoint;            // path; empty = no checkpoints
   double checkpoint_minutes = 10;    // also written at every epoch end and at the end

@@ -12,9 +12,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <optional>
+#include <set>
 
 #include "common/error.h"
+#include "common/files.h"
+#include "common/json_file.h"
 #include "common/malloc_tuning.h"
 #include "model/mnasnet.h"
 #include "space/block_codec.h"
@@ -76,24 +80,16 @@ void copy_module_state(torch::nn::Module& dst, torch::nn::Module& src) {
 
 // ---------------------------------------------------------------- checkpoint
 
-void write_atomically(const std::string& path, const std::vector<char>& bytes) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error("cannot write checkpoint '" + tmp + "'");
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) throw Error("cannot write checkpoint '" + tmp + "' (disk full?)");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw Error("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
+// The first line of a LibTorch message (c10::Error texts can run to many
+// lines of context).
+std::string first_line(const std::string& s) {
+  const auto nl = s.find('\n');
+  return nl == std::string::npos ? s : s.substr(0, nl);
 }
 
 c10::IValue read_pickle(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot open checkpoint '" + path + "'");
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), {});
+  const std::string text = read_file(path, "checkpoint");
+  const std::vector<char> bytes(text.begin(), text.end());
   try {
     return torch::pickle_load(bytes);
   } catch (const c10::Error& e) {
@@ -114,15 +110,18 @@ Loaded load_checkpoint(const std::string& path) {
   if (!d.contains("meta") || !d.contains("tensors")) {
     throw Error("'" + path + "' is not an mnas checkpoint (no meta/tensors)");
   }
-  try {
-    l.meta = json::parse(d.at("meta").toStringRef());
-  } catch (const json::exception& e) {
-    throw Error("'" + path + "': bad meta JSON: " + e.what());
+  if (!d.at("meta").isString() || !d.at("tensors").isGenericDict()) {
+    throw Error("'" + path + "' is not an mnas checkpoint (meta/tensors of the wrong type)");
   }
+  l.meta = parse_json(d.at("meta").toStringRef(), "checkpoint '" + path + "' meta");
+  if (!l.meta.is_object()) throw Error("'" + path + "': checkpoint meta is not a JSON object");
   if (l.meta.value("format", "") != kCheckpointFormat) {
     throw Error("'" + path + "': unknown checkpoint format (expected " + kCheckpointFormat + ")");
   }
   for (const auto& item : d.at("tensors").toGenericDict()) {
+    if (!item.key().isString() || !item.value().isTensor()) {
+      throw Error("'" + path + "' is not an mnas checkpoint (a tensor entry of the wrong type)");
+    }
     l.tensors[item.key().toStringRef()] = item.value().toTensor();
   }
   return l;
@@ -137,6 +136,19 @@ CheckpointInfo info_from_meta(const json& meta, const std::string& path) {
     info.step = meta.at("step").get<int64_t>();
     info.total_steps = meta.at("total_steps").get<int64_t>();
     info.has_ema = meta.at("has_ema").get<bool>();
+    if (meta.contains("train_image_size")) {
+      info.train_image_size = meta.at("train_image_size").get<int>();
+    } else {
+      // Older checkpoints: the low-resolution phase covers the first
+      // low_res_epochs / epochs of the steps.
+      const auto& c = info.config;
+      const bool low = c.low_res_size > 0 &&
+                       static_cast<double>(info.step) < info.total_steps * (c.low_res_epochs / c.epochs);
+      info.train_image_size = low ? c.low_res_size : c.image_size;
+    }
+    if (meta.contains("train_loss") && meta.at("train_loss").is_number()) {
+      info.train_loss = meta.at("train_loss").get<double>();
+    }
     return info;
   } catch (const json::exception& e) {
     throw Error("'" + path + "': bad checkpoint meta: " + e.what());
@@ -145,19 +157,43 @@ CheckpointInfo info_from_meta(const json& meta, const std::string& path) {
   }
 }
 
+std::string shape_string(c10::IntArrayRef sizes) {
+  std::string s = "[";
+  for (size_t i = 0; i < sizes.size(); ++i) s += (i ? ", " : "") + std::to_string(sizes[i]);
+  return s + "]";
+}
+
+// Checks every name, shape and dtype kind under `prefix` against `m` (both
+// ways: nothing missing, nothing extra) before copying anything.
 void load_into(torch::nn::Module& m, const std::map<std::string, torch::Tensor>& t,
                const std::string& prefix, const std::string& path) {
   torch::NoGradGuard no_grad;
-  auto load = [&](const std::string& name, torch::Tensor& dst) {
-    auto it = t.find(prefix + name);
-    if (it == t.end()) throw Error("'" + path + "': missing tensor '" + prefix + name + "'");
-    if (it->second.sizes() != dst.sizes()) {
-      throw Error("'" + path + "': tensor '" + prefix + name + "' has the wrong shape");
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> copies;
+  std::set<std::string> expected;
+  auto check = [&](const std::string& name, torch::Tensor& dst) {
+    const std::string key = prefix + name;
+    expected.insert(key);
+    auto it = t.find(key);
+    if (it == t.end()) {
+      throw ConfigError("checkpoint '" + path + "': missing tensor '" + key +
+                        "' of the stored architecture (was the architecture edited?)");
     }
-    dst.copy_(it->second);
+    if (it->second.sizes() != dst.sizes() || it->second.is_floating_point() != dst.is_floating_point()) {
+      throw ConfigError("checkpoint '" + path + "': tensor '" + key + "' has shape " +
+                        shape_string(it->second.sizes()) + ", the stored architecture expects " +
+                        shape_string(dst.sizes()) + " (was the architecture edited?)");
+    }
+    copies.emplace_back(dst, it->second);
   };
-  for (auto& item : m.named_parameters()) load(item.key(), item.value());
-  for (auto& item : m.named_buffers()) load(item.key(), item.value());
+  for (auto& item : m.named_parameters()) check(item.key(), item.value());
+  for (auto& item : m.named_buffers()) check(item.key(), item.value());
+  for (auto it = t.lower_bound(prefix); it != t.end() && it->first.rfind(prefix, 0) == 0; ++it) {
+    if (!expected.count(it->first)) {
+      throw ConfigError("checkpoint '" + path + "': tensor '" + it->first +
+                        "' is not part of the stored architecture (was the architecture edited?)");
+    }
+  }
+  for (auto& [dst, src] : copies) dst.copy_(src);
 }
 
 // ------------------------------------------------------------------- the run
@@ -188,12 +224,15 @@ Data load_data(const TrainConfig& c) {
   return data;
 }
 
-EvalResult evaluate(model::MnasNet& net, const Dataset& d, const TrainConfig& c, torch::Device device) {
+EvalResult evaluate(model::MnasNet& net, const Dataset& d, const TrainConfig& c, torch::Device device,
+                    const WarningFn& on_warning = {}) {
   const auto t0 = Clock::now();
   torch::NoGradGuard no_grad;
   net->eval();
   PipelineOptions opt;
   opt.image_size = c.image_size;
+  opt.max_bad_fraction = c.max_bad_image_fraction;
+  opt.on_warning = on_warning;
   opt.train = false;
   opt.eval_crop = c.dataset == "folder" ? c.eval_crop : 1.0;
   opt.batch_size = std::min(c.micro_batch > 0 ? c.micro_batch : c.batch_size, 256);
@@ -206,6 +245,7 @@ EvalResult evaluate(model::MnasNet& net, const Dataset& d, const TrainConfig& c,
   int64_t c1 = 0, c5 = 0;
   const int k = std::min<int>(5, std::max(1, d.num_classes));
   while (stream.next(b)) {
+    if (b.size == 0) continue;  // every image undecodable
     auto x = to_input(b, c.image_size, d.channels, c.channels_last, device);
     auto y = torch::from_blob(b.labels.data(), {b.size}, torch::kInt64).to(device);
     auto logits = net->forward(x).to(torch::kFloat32);
@@ -224,6 +264,8 @@ EvalResult evaluate(model::MnasNet& net, const Dataset& d, const TrainConfig& c,
     r.loss = loss_sum / r.images;
   }
   r.seconds = seconds_since(t0);
+  r.image_size = c.image_size;
+  if (d.bad_images) r.bad_images = d.bad_images->count();
   return r;
 }
 
@@ -274,7 +316,16 @@ class Run {
     }
     const double steps_per_epoch = static_cast<double>(data.train.size()) / c.batch_size;
     schedule_ = LrSchedule::from_config(c, steps_per_epoch);
-    total_steps_ = static_cast<int64_t>(c.epochs * micro_per_epoch_) / accum_;
+    // 2^62 micro-batches: the step count and step * accum fit an int64.
+    const double micro_total = c.epochs * static_cast<double>(micro_per_epoch_);
+    if (!(micro_total < 4.6e18)) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "train config 'epochs': %g epochs of %lld batches is too many steps; expected "
+                    "at most %g epochs", c.epochs, static_cast<long long>(micro_per_epoch_ / accum_),
+                    4.6e18 / static_cast<double>(micro_per_epoch_));
+      throw ConfigError(buf);
+    }
+    total_steps_ = static_cast<int64_t>(micro_total) / accum_;
     if (total_steps_ < 1) total_steps_ = 1;
     schedule_.total_steps = total_steps_;
   }
@@ -288,6 +339,8 @@ class Run {
     meta["step"] = step_;
     meta["total_steps"] = total_steps_;
     meta["has_ema"] = ema_.has_value();
+    meta["train_image_size"] = size_at(step_ > 0 ? ((step_ - 1) * accum_) / micro_per_epoch_ : 0);
+    meta["train_loss"] = std::isfinite(last_loss_) ? json(last_loss_) : json(nullptr);
     c10::impl::GenericDict tensors(c10::StringType::get(), c10::TensorType::get());
     auto put = [&](const std::string& key, const torch::Tensor& t) {
       tensors.insert(key, t.detach().to(torch::kCPU).contiguous().clone());
@@ -305,7 +358,16 @@ class Run {
     c10::impl::GenericDict root(c10::StringType::get(), c10::AnyType::get());
     root.insert("meta", meta.dump());
     root.insert("tensors", tensors);
-    write_atomically(path, torch::pickle_save(root));
+    const std::vector<char> bytes = torch::pickle_save(root);
+    AtomicFile file(path);
+    {
+      std::ofstream out(file.temp_path(), std::ios::binary | std::ios::trunc);
+      if (!out) throw Error("cannot write checkpoint '" + path + "' (temporary '" + file.temp_path() + "')");
+      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+      out.flush();
+      if (!out) throw Error("cannot write checkpoint '" + path + "' (disk full?)");
+    }
+    file.commit();
   }
 
   void restore(const std::string& path) {
@@ -326,6 +388,10 @@ class Run {
         const auto key = "opt/" + std::to_string(i) + "/" + slot;
         auto it = l.tensors.find(key);
         if (it == l.tensors.end()) throw Error("'" + path + "': missing optimizer slot '" + key + "'");
+        if (it->second.sizes() != ts[i].sizes()) {
+          throw ConfigError("checkpoint '" + path + "': optimizer slot '" + key + "' has shape " +
+                            shape_string(it->second.sizes()) + ", expected " + shape_string(ts[i].sizes()));
+        }
         ts[i].copy_(it->second);
       }
     }
@@ -335,9 +401,10 @@ class Run {
       gen.set_state(rng->second);
     }
     step_ = info.step;
+    last_loss_ = info.train_loss;
   }
 
-  TrainResult run(bool quiet) {
+  TrainResult run(bool quiet, const WarningFn& on_warning) {
     TrainResult r;
     r.total_steps = total_steps_;
     const auto t0 = Clock::now();
@@ -351,6 +418,8 @@ class Run {
     popt.batch_size = micro_;
     popt.seed = c_.seed;
     popt.workers = data_.train.in_memory() ? 1 : 0;
+    popt.max_bad_fraction = c_.max_bad_image_fraction;
+    popt.on_warning = on_warning;
     std::optional<BatchStream> stream;
     int64_t stream_epoch = -1;
     double window_loss = 0;
@@ -360,6 +429,15 @@ class Run {
     namespace F = torch::nn::functional;
     const auto ce = F::CrossEntropyFuncOptions().label_smoothing(c_.label_smoothing);
     r.status = TrialStatus::kOk;
+    if (step_ >= end_step) {
+      r.message = "the checkpoint is already at step " + std::to_string(step_) + ", at or past the end step " +
+                  std::to_string(end_step) + (c_.max_steps > 0 && c_.max_steps < total_steps_ ? " (max_steps)" : "") +
+                  ": no step was run; train_loss is the checkpoint's";
+      r.steps = step_;
+      r.train_loss = last_loss_;
+      return r;
+    }
+    const int64_t first_step = step_;
     while (step_ < end_step) {
       net_->train();
       for (auto& p : params_) {
@@ -376,6 +454,7 @@ class Run {
         }
         Batch b;
         if (!stream->next(b)) throw Error("internal: input stream ended early");
+        if (b.size == 0) continue;  // every image of the micro-batch undecodable
         auto x = to_input(b, popt.image_size, channels, c_.channels_last, device_);
         auto y = torch::from_blob(b.labels.data(), {b.size}, torch::kInt64).to(device_);
         auto logits = net_->forward(x);
@@ -386,6 +465,7 @@ class Run {
           r.message = "loss became " + std::string(std::isnan(lv) ? "nan" : "inf") + " at step " +
                       std::to_string(step_);
           r.steps = step_;
+          r.steps_run = step_ - first_step;
           r.train_seconds = seconds_since(t0);
           return r;
         }
@@ -419,6 +499,7 @@ class Run {
         const double ips = window_images / std::max(secs, 1e-9);
         const double eta = (end_step - step_) * static_cast<double>(c_.batch_size) / std::max(ips, 1e-9);
         r.train_loss = window_loss / std::max<int64_t>(window_images, 1);
+        last_loss_ = r.train_loss;
         if (!quiet) {
           const double epoch_f = static_cast<double>(step_ * accum_) / micro_per_epoch_;
           std::fprintf(stderr,
@@ -435,7 +516,7 @@ class Run {
         const int64_t epoch = (step_ * accum_) / micro_per_epoch_;
         const int64_t every = std::max<int64_t>(1, std::llround(c_.eval_every_epochs));
         if (epoch % every == 0) {
-          auto e = evaluate(eval_net(), data_.val, c_, device_);
+          auto e = evaluate(eval_net(), data_.val, c_, device_, on_warning);
           std::fprintf(stderr, "epoch %lld  val top1 %.4f  top5 %.4f  loss %.4f\n", (long long)epoch, e.top1,
                        e.top5, e.loss);
         }
@@ -454,6 +535,7 @@ class Run {
       }
     }
     r.steps = step_;
+    r.steps_run = step_ - first_step;
     r.train_seconds = seconds_since(t0);
     return r;
   }
@@ -480,6 +562,7 @@ class Run {
   int64_t micro_per_epoch_ = 1;
   int64_t total_steps_ = 1;
   int64_t step_ = 0;
+  double last_loss_ = std::numeric_limits<double>::quiet_NaN();
 };
 
 bool is_oom(const std::string& what) {
@@ -553,13 +636,29 @@ std::map<std::string, torch::Tensor> read_checkpoint_tensors(const std::string& 
 
 // ---------------------------------------------------------------- public API
 
-TrainResult train(const TrainConfig& config, bool resume) {
+TrainResult train(const TrainConfig& config, bool resume, const WarningFn& on_warning) {
   validate(config);
-  keep_freed_buffers();
+  keep_freed_buffers();  // also applied at start-up (common/malloc_tuning_init.cpp)
   torch::set_num_threads(config.threads);
   torch::manual_seed(config.seed);
   const Data data = load_data(config);
-  Run run(config, data);
+  TrainResult r;
+  // A network too large to build (or to run) is a failed run with LibTorch's
+  // first line, not an exception with a backtrace.
+  std::optional<Run> built;
+  try {
+    built.emplace(config, data);
+  } catch (const c10::Error& e) {
+    r.status = TrialStatus::kFailed;
+    r.message = std::string(is_oom(e.what()) ? "out of memory: " : "") + "cannot build the model: " +
+                first_line(e.what_without_backtrace());
+    return r;
+  } catch (const std::bad_alloc&) {
+    r.status = TrialStatus::kFailed;
+    r.message = "out of memory (std::bad_alloc) building the model";
+    return r;
+  }
+  Run& run = *built;
   if (resume) {
     if (config.checkpoint.empty()) throw ConfigError("--resume needs a checkpoint path");
     if (std::filesystem::exists(config.checkpoint)) {
@@ -567,20 +666,31 @@ TrainResult train(const TrainConfig& config, bool resume) {
       if (!config.quiet) std::fprintf(stderr, "resumed from %s\n", config.checkpoint.c_str());
     }
   }
-  TrainResult r;
   try {
-    r = run.run(config.quiet);
+    r = run.run(config.quiet, on_warning);
   } catch (const c10::Error& e) {
     r.status = TrialStatus::kFailed;
-    r.message = std::string(is_oom(e.what()) ? "out of memory: " : "") + e.what_without_backtrace();
+    r.message = std::string(is_oom(e.what()) ? "out of memory: " : "") + first_line(e.what_without_backtrace());
+    return r;
+  } catch (const std::bad_alloc&) {
+    r.status = TrialStatus::kFailed;
+    r.message = "out of memory (std::bad_alloc)";
     return r;
   }
+  auto count_bad = [&] {
+    r.bad_images = (data.train.bad_images ? data.train.bad_images->count() : 0) +
+                   (data.test.bad_images ? data.test.bad_images->count() : 0);
+  };
+  count_bad();
   if (r.status == TrialStatus::kDiverged) return r;
-  if (data.has_val && r.status == TrialStatus::kOk) r.val = evaluate(run.eval_net(), data.val, config, run.device());
+  if (data.has_val && r.status == TrialStatus::kOk) {
+    r.val = evaluate(run.eval_net(), data.val, config, run.device(), on_warning);
+  }
   if (config.eval_test && r.status == TrialStatus::kOk &&
       (config.max_steps == 0 || r.steps >= r.total_steps)) {
-    r.test = evaluate(run.eval_net(), data.test, config, run.device());
+    r.test = evaluate(run.eval_net(), data.test, config, run.device(), on_warning);
   }
+  count_bad();
   return r;
 }
 
@@ -588,12 +698,35 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
   return info_from_meta(load_checkpoint(path).meta, path);
 }
 
-EvalResult evaluate_checkpoint(const std::string& path, const TrainConfig& data_config) {
-  torch::set_num_threads(data_config.threads);
+model::MnasNet load_checkpoint_model(const std::string& path, bool use_ema, CheckpointInfo* info_out) {
   const auto l = load_checkpoint(path);
   const auto info = info_from_meta(l.meta, path);
+  std::optional<model::MnasNet> net;
+  try {
+    net.emplace(space::decode_arch(info.block_strings), info.params);
+  } catch (const c10::Error& e) {
+    throw ConfigError("checkpoint '" + path + "': the stored architecture cannot be built: " +
+                      first_line(e.what_without_backtrace()));
+  } catch (const std::bad_alloc&) {
+    throw ConfigError("checkpoint '" + path + "': the stored architecture cannot be built: out of memory");
+  } catch (const Error& e) {
+    throw ConfigError("checkpoint '" + path + "': bad stored architecture: " + std::string(e.what()));
+  }
+  load_into(**net, l.tensors, use_ema && info.has_ema ? "ema/" : "model/", path);
+  if (info_out) *info_out = info;
+  return *net;
+}
+
+EvalResult evaluate_checkpoint(const std::string& path, const TrainConfig& data_config, int image_size) {
+  keep_freed_buffers();
+  torch::set_num_threads(data_config.threads);
+  CheckpointInfo info;
+  model::MnasNet net = load_checkpoint_model(path, /*use_ema=*/true, &info);
   TrainConfig c = data_config;
-  c.image_size = info.params.image_size;
+  c.image_size = image_size > 0 ? image_size : info.train_image_size;
+  if (c.image_size < 8 || c.image_size > 4096) {
+    throw ConfigError("evaluation image size " + std::to_string(c.image_size) + " px: expected 8..4096");
+  }
   const torch::Device device = parse_device(c.device);
   const Dataset test = load_dataset(c.dataset, c.data_path, /*train=*/false, info.params.num_classes);
   if (test.num_classes != info.params.num_classes || test.channels != info.params.input_channels) {
@@ -602,8 +735,6 @@ EvalResult evaluate_checkpoint(const std::string& path, const TrainConfig& data_
                       c.dataset + " has " + std::to_string(test.num_classes) + " and " +
                       std::to_string(test.channels));
   }
-  model::MnasNet net(space::decode_arch(info.block_strings), info.params);
-  load_into(*net, l.tensors, info.has_ema ? "ema/" : "model/", path);
   net->to(device);
   if (c.channels_last) model::to_channels_last(*net);
   return evaluate(net, test, c, device);
@@ -657,13 +788,13 @@ ChildResult train_child(const space::ArchSpec& arch, const ProxyConfig& proxy) {
     out.images_seen = r.images_seen;
   } catch (const c10::Error& e) {
     out.status = TrialStatus::kFailed;
-    out.message = std::string(is_oom(e.what()) ? "out of memory: " : "") + e.what_without_backtrace();
+    out.message = std::string(is_oom(e.what()) ? "out of memory: " : "") + first_line(e.what_without_backtrace());
   } catch (const std::bad_alloc&) {
     out.status = TrialStatus::kFailed;
     out.message = "out of memory (std::bad_alloc)";
   } catch (const std::exception& e) {
     out.status = TrialStatus::kFailed;
-    out.message = e.what();
+    out.message = first_line(e.what());
   }
   return out;
 }

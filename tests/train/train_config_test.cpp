@@ -3,6 +3,11 @@
 #include "train/train_config.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
 
 #include "common/error.h"
 #include "space/block_codec.h"
@@ -80,6 +85,46 @@ TEST(TrainConfigTest, ValidateNamesTheField) {
   EXPECT_NE(error_of([&] { validate(c); }).find("low_res_epochs"), std::string::npos);
   c.low_res_epochs = 100;
   EXPECT_NO_THROW(validate(c));
+}
+
+// Threads are bounded like mnas_latency's (thousands of threads otherwise),
+// devices are cpu | cuda | cuda:N, seeds are non-negative, epochs finite.
+TEST(TrainConfigTest, ThreadsDeviceSeedAndEpochsAreChecked) {
+  TrainConfig c;
+  c.threads = 100000;
+  EXPECT_NE(error_of([&] { validate(c); }).find("1..256"), std::string::npos);
+  c.threads = 256;
+  EXPECT_NO_THROW(validate(c));
+  for (const char* bad : {"bogus", "", "cuda:", "cuda:x", "cpu:0 ", "cuda:123456"}) {
+    c.device = bad;
+    EXPECT_NE(error_of([&] { validate(c); }).find("cpu | cuda | cuda:N"), std::string::npos) << bad;
+  }
+  for (const char* good : {"cpu", "cuda", "cuda:1"}) {
+    c.device = good;
+    EXPECT_NO_THROW(validate(c)) << good;
+  }
+  EXPECT_NE(error_of([] { train_config_from_json(nlohmann::json{{"seed", -1}}); }).find("seed"), std::string::npos);
+  c = TrainConfig{};
+  c.epochs = HUGE_VAL;
+  EXPECT_NE(error_of([&] { validate(c); }).find("epochs"), std::string::npos);
+  ProxyConfig p;
+  p.threads = 100000;
+  EXPECT_NE(error_of([&] { validate(p); }).find("threads"), std::string::npos);
+  p.threads = 2;
+  p.device = "bogus";
+  EXPECT_NE(error_of([&] { validate(p); }).find("cpu | cuda | cuda:N"), std::string::npos);
+  EXPECT_NE(error_of([] { proxy_config_from_json(nlohmann::json{{"seed", -1}}); }).find("seed"), std::string::npos);
+}
+
+// Config files go through the strict JSON reader: a directory is a clear
+// error (not "basic_filebuf"), and so is a duplicate key.
+TEST(TrainConfigTest, LoadTrainConfigUsesTheStrictJsonReader) {
+  const std::string dir = ::testing::TempDir();
+  EXPECT_NE(error_of([&] { load_train_config(dir); }).find("directory"), std::string::npos);
+  const std::string dup = dir + "mnas_dup_" + std::to_string(::getpid()) + ".json";
+  std::ofstream(dup) << R"({"epochs": 1, "epochs": 2})";
+  EXPECT_THROW(load_train_config(dup), ConfigError);
+  std::remove(dup.c_str());
 }
 
 TEST(ProxyConfigTest, JsonRoundTripAndStrictKeys) {

@@ -1,0 +1,89 @@
+// mnas_export end to end (issue #14): outputs never over an input, verified
+// exports written atomically with a tolerance that scales with the logits,
+// bad tolerances refused, edited checkpoints refused with a clear error.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "run_app.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+class MnasExportApp : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "mnas_export_app_XXXXXX";
+    ASSERT_NE(mkdtemp(dir_.data()), nullptr);
+    ckpt_ = dir_ + "/c.ckpt";
+    const auto r = run_app("mnas_train",
+                           "--dataset synthetic --arch 'r1_k3_s22_e1_i16_o8_noskip r1_k3_s22_e3_i8_o16_se0.25' "
+                           "--image-size 16 --batch-size 64 --threads 1 -q --max-steps 3 --checkpoint " + ckpt_);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ckpt_bytes_ = read(ckpt_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  static std::string read(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  }
+  size_t files() const {
+    return static_cast<size_t>(std::distance(fs::directory_iterator(dir_), fs::directory_iterator{}));
+  }
+  std::string dir_, ckpt_, ckpt_bytes_;
+};
+
+TEST_F(MnasExportApp, RefusesAnOutputThatIsAnInput) {
+  fs::create_symlink(ckpt_, dir_ + "/link.ckpt");
+  const std::string cases[] = {
+      ckpt_ + " --onnx " + ckpt_ + " --no-verify",
+      ckpt_ + " --torchscript " + ckpt_ + " --no-verify",
+      ckpt_ + " --onnx " + dir_ + "/link.ckpt --no-verify",
+      ckpt_ + " --onnx " + dir_ + "/same --torchscript " + dir_ + "/same --no-verify",
+  };
+  for (const auto& args : cases) {
+    const auto r = run_app("mnas_export", args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.out << r.err;
+    EXPECT_NE(r.err.find("would destroy the"), std::string::npos) << args << "\n" << r.err;
+    EXPECT_EQ(read(ckpt_), ckpt_bytes_) << args;
+  }
+  EXPECT_FALSE(fs::exists(dir_ + "/same"));
+}
+
+TEST_F(MnasExportApp, RejectsToleranceThatIsNotAFiniteNonNegativeNumber) {
+  for (const char* t : {"nan", "-1", "inf"}) {
+    const auto r = run_app("mnas_export", ckpt_ + " --onnx " + dir_ + "/m.onnx --tolerance " + t);
+    EXPECT_EQ(r.exit_code, 2) << t << "\n" << r.out;
+    EXPECT_NE(r.err.find("tolerance"), std::string::npos) << t << "\n" << r.err;
+    const auto q = run_app("mnas_export", ckpt_ + " --onnx " + dir_ + "/m.onnx --rtol " + t);
+    EXPECT_EQ(q.exit_code, 2) << t << "\n" << q.out;
+  }
+  EXPECT_FALSE(fs::exists(dir_ + "/m.onnx"));
+}
+
+// A tolerance nothing meets: exit 2, nothing under either requested name, no
+// temporary left; the default writes both and reports top-1 agreement.
+TEST_F(MnasExportApp, WritesOnlyVerifiedExports) {
+  const std::string outs = " --onnx " + dir_ + "/m.onnx --torchscript " + dir_ + "/m.pt --batch 4";
+  const auto strict = run_app("mnas_export", ckpt_ + outs + " --tolerance 0 --rtol 0");
+  EXPECT_EQ(strict.exit_code, 2) << strict.out;
+  EXPECT_NE(strict.err.find("top-1 agreement"), std::string::npos) << strict.err;
+  EXPECT_EQ(files(), 1u);  // the checkpoint alone
+  const auto r = run_app("mnas_export", ckpt_ + outs);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = json::parse(r.out);
+  EXPECT_DOUBLE_EQ(j.at("onnx").at("top1_agreement").get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(j.at("torchscript").at("top1_agreement").get<double>(), 1.0);
+  EXPECT_LE(j.at("onnx").at("max_abs_diff").get<double>(), j.at("allowed_diff").get<double>());
+  EXPECT_TRUE(fs::exists(dir_ + "/m.onnx"));
+  EXPECT_TRUE(fs::exists(dir_ + "/m.pt"));
+  EXPECT_EQ(files(), 3u);
+}
+
+}  // namespace
