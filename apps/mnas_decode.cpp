@@ -93,15 +93,12 @@ int main(int argc, char** argv) {
     std::string title;
     space::GlobalParams params;
     space::ArchSpec arch;
-    if (args.size() == 1 && space::is_named_arch(args[0])) {
-      const auto& named = space::named_arch(args[0]);
-      params = named.params;
-      arch = space::decode_arch(named.block_strings);
-      title = named.name;
+    const auto ref = space::resolve_arch(args);
+    arch = ref.arch;
+    if (ref.named) {
+      params = ref.named->params;
+      title = ref.named->name;
     } else {
-      // A single word without underscores is meant as a model name.
-      if (args.size() == 1 && args[0].find('_') == std::string::npos) space::named_arch(args[0]);
-      arch = space::decode_arch(args);
       title = std::to_string(arch.blocks.size()) + " stage(s)";
     }
     if (vm.count("depth-multiplier")) params.depth_multiplier = vm["depth-multiplier"].as<double>();

@@ -123,8 +123,7 @@ int run(int argc, char** argv) {
     const train::ProxyConfig proxy = train::proxy_config_from_json(pj);
     train::validate(proxy);
     const std::string arch = vm.count("arch") ? vm["arch"].as<std::string>() : "mnasnet-a1";
-    const auto spec = space::is_named_arch(arch) ? space::named_arch_spec(arch)
-                                                 : space::decode_arch(space::split_block_strings(arch));
+    const auto spec = space::resolve_arch(arch).arch;
     const auto r = train::train_child(spec, proxy);
     std::cout << json{{"arch", space::arch_to_string(spec)},
                       {"status", train::to_string(r.status)},

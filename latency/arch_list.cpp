@@ -13,16 +13,15 @@ ArchEntry parse_arch_line(std::string_view line, const space::GlobalParams& base
   const auto words = space::split_block_strings(line);
   if (words.empty()) throw ParseError("empty architecture");
   ArchEntry e;
-  if (words.size() == 1 && words[0].find('_') == std::string::npos) {
-    const auto& named = space::named_arch(words[0]);  // throws listing the names
-    e.label = named.name;
-    e.arch = space::decode_arch(named.block_strings);
-    e.params = named.params;
+  const auto ref = space::resolve_arch(words);
+  e.arch = ref.arch;
+  if (ref.named) {
+    e.label = ref.named->name;
+    e.params = ref.named->params;
     e.params.image_size = base.image_size;
     e.params.num_classes = base.num_classes;
     e.params.input_channels = base.input_channels;
   } else {
-    e.arch = space::decode_arch(words);
     e.label = space::arch_to_string(e.arch);
     e.params = base;
   }

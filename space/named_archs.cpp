@@ -89,4 +89,18 @@ ArchSpec named_arch_spec(std::string_view name) {
   return decode_arch(named_arch(name).block_strings);
 }
 
+ArchRef resolve_arch(const std::vector<std::string>& words) {
+  if (words.empty()) throw ParseError("no architecture given (a model name or block strings)");
+  ArchRef r;
+  if (words.size() == 1 && words[0].find('_') == std::string::npos) {
+    r.named = &named_arch(words[0]);
+    r.arch = decode_arch(r.named->block_strings);
+  } else {
+    r.arch = decode_arch(words);
+  }
+  return r;
+}
+
+ArchRef resolve_arch(std::string_view text) { return resolve_arch(split_block_strings(text)); }
+
 }  // namespace mnas::space

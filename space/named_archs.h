@@ -32,4 +32,17 @@ const NamedArch& named_arch(std::string_view name);
 // decode_arch of the entry's block strings.
 ArchSpec named_arch_spec(std::string_view name);
 
+// An architecture as a user writes it (command line, config file, arch list):
+// one model name from the table, or block strings. This is the one place that
+// decides which: a single word without '_' is a model name (an unknown one
+// throws ParseError listing the known names, e.g. "mnasnet-a2"); anything else
+// is decoded as block strings (throws naming the bad block or token).
+struct ArchRef {
+  const NamedArch* named = nullptr;  // the table entry; null for block strings
+  ArchSpec arch;
+};
+ArchRef resolve_arch(const std::vector<std::string>& words);
+// The same for one string of whitespace- or comma-separated words.
+ArchRef resolve_arch(std::string_view text);
+
 }  // namespace mnas::space

@@ -393,13 +393,9 @@ space::GlobalParams global_params_from_json(const nlohmann::json& j) {
 
 ModelSpec resolve_model(const TrainConfig& config, int num_classes, int input_channels) {
   ModelSpec m;
-  if (space::is_named_arch(config.arch)) {
-    const auto& named = space::named_arch(config.arch);
-    m.arch = space::decode_arch(named.block_strings);
-    m.params = named.params;
-  } else {
-    m.arch = space::decode_arch(space::split_block_strings(config.arch));
-  }
+  const auto ref = space::resolve_arch(config.arch);
+  m.arch = ref.arch;
+  if (ref.named) m.params = ref.named->params;
   if (config.depth_multiplier > 0) m.params.depth_multiplier = config.depth_multiplier;
   if (config.stem_size > 0) m.params.stem_size = config.stem_size;
   if (config.depth_divisor > 0) m.params.depth_divisor = config.depth_divisor;

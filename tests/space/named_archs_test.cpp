@@ -104,5 +104,30 @@ TEST(NamedArchs, GlobalParamsOfTheReferenceModels) {
   }
 }
 
+// The one rule for "model name or block strings?" (tools, configs, arch lists).
+TEST(NamedArchs, ResolveArchReadsOneUnderscorelessWordAsAModelName) {
+  const auto a1 = resolve_arch("mnasnet-a1");
+  ASSERT_NE(a1.named, nullptr);
+  EXPECT_EQ(a1.named->name, "mnasnet-a1");
+  EXPECT_EQ(a1.arch, named_arch_spec("mnasnet-a1"));
+  EXPECT_EQ(a1.named->params.stem_size, 32);
+
+  const auto blocks = resolve_arch("r1_k3_s11_e1_i32_o16_noskip r2_k3_s22_e6_i16_o24");
+  EXPECT_EQ(blocks.named, nullptr);
+  EXPECT_EQ(blocks.arch.blocks.size(), 2u);
+  EXPECT_EQ(blocks.arch.blocks[1].output_filters, 24);
+  // A single block string is block strings, not a name.
+  EXPECT_EQ(resolve_arch(std::vector<std::string>{"r1_k3_s11_e1_i32_o16"}).named, nullptr);
+}
+
+TEST(NamedArchs, ResolveArchErrorsNameWhatIsWrong) {
+  EXPECT_THROW_MSG(resolve_arch("mnasnet-a2"), ParseError, "unknown model name 'mnasnet-a2'",
+                   "mobilenet-v2");
+  EXPECT_THROW_MSG(resolve_arch(""), ParseError, "no architecture given");
+  EXPECT_THROW_MSG(resolve_arch("r1_k3_s11_e1_i32_o16 r2_k4_s22_e6_i16_o24"), ParseError, "k4");
+  // Two names are not an architecture: the words are read as block strings.
+  EXPECT_THROW(resolve_arch("mnasnet-a1 mnasnet-b1"), ParseError);
+}
+
 }  // namespace
 }  // namespace mnas::space
