@@ -180,22 +180,23 @@ void validate(const DeviceProfile& p) {
   }
 }
 
-nlohmann::json profile_to_json(const DeviceProfile& p) {
-  nlohmann::json coefficients = nlohmann::json::object();
+nlohmann::ordered_json profile_to_json(const DeviceProfile& p) {
+  nlohmann::ordered_json coefficients = nlohmann::ordered_json::object();
   for (const auto& info : cost_terms()) coefficients[info.key] = p.coefficient(info.term);
-  nlohmann::json points = nlohmann::json::array();
+  nlohmann::ordered_json points = nlohmann::ordered_json::array();
   for (const auto& pt : p.fit.points) {
-    points.push_back({{"name", pt.name},
+    points.push_back(nlohmann::ordered_json{{"name", pt.name},
                       {"source", pt.source},
                       {"role", pt.role},
                       {"published_ms", pt.published_ms},
                       {"predicted_ms", pt.predicted_ms},
                       {"held_out_ms", pt.held_out_ms}});
   }
-  nlohmann::json fit = {{"method", p.fit.method},
+  nlohmann::ordered_json fit = {{"method", p.fit.method},
                         {"data", p.fit.data},
                         {"layer_points", p.fit.layer_points},
                         {"network_points", p.fit.network_points},
+                        {"layer_fit_mape_percent", p.fit.layer_fit_mape_percent},
                         {"fit_mape_percent", p.fit.fit_mape_percent},
                         {"loo_mape_percent", p.fit.loo_mape_percent},
                         {"loo_within10", p.fit.loo_within10},
@@ -203,9 +204,9 @@ nlohmann::json profile_to_json(const DeviceProfile& p) {
                         {"check_mape_percent", p.fit.check_mape_percent},
                         {"check_within10", p.fit.check_within10},
                         {"points", points}};
-  nlohmann::json terms = nlohmann::json::object();
+  nlohmann::ordered_json terms = nlohmann::ordered_json::object();
   for (const auto& info : cost_terms()) terms[info.key] = info.feature;
-  return {{"format", kFormat},     {"version", kVersion},
+  return nlohmann::ordered_json{{"format", kFormat},     {"version", kVersion},
           {"name", p.name},        {"description", p.description},
           {"coefficients", coefficients}, {"terms", terms},
           {"fit", fit}};
@@ -220,6 +221,7 @@ FitSummary fit_from_json(const nlohmann::json& j, const std::string& what) {
   s.data = o.string("data");
   s.layer_points = o.integer("layer_points", 0);
   s.network_points = o.integer("network_points", 0);
+  s.layer_fit_mape_percent = o.non_negative("layer_fit_mape_percent");
   s.fit_mape_percent = o.non_negative("fit_mape_percent");
   s.loo_mape_percent = o.non_negative("loo_mape_percent");
   s.loo_within10 = o.non_negative("loo_within10");
@@ -241,7 +243,7 @@ FitSummary fit_from_json(const nlohmann::json& j, const std::string& what) {
     q.finish("name, source, role, published_ms, predicted_ms, held_out_ms");
     s.points.push_back(pt);
   }
-  o.finish("method, data, layer_points, network_points, fit_mape_percent, loo_mape_percent, "
+  o.finish("method, data, layer_points, network_points, layer_fit_mape_percent, fit_mape_percent, loo_mape_percent, "
            "loo_within10, check_points, check_mape_percent, check_within10, points");
   return s;
 }

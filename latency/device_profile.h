@@ -86,6 +86,8 @@ struct FitSummary {
   std::string data;    // the measurement file, relative to the repository
   int layer_points = 0;    // per-layer (in-context) points in the fit
   int network_points = 0;  // end-to-end points in the fit
+  // Mean absolute % error of the full fit over the layer points.
+  double layer_fit_mape_percent = 0.0;
   // Over the "fit" network points: mean absolute % error of the full fit, of
   // leave-one-out, and the share of leave-one-out predictions within +-10 %.
   double fit_mape_percent = 0.0;
@@ -121,15 +123,18 @@ void validate(const DeviceProfile& profile);
 //   {"format": "mnas-device-profile", "version": 1, "name": "pixel1",
 //    "description": "...",
 //    "coefficients": {"conv_ms_per_mmac": 0.2, ...every key of cost_terms()},
-//    "fit": {"method": "...", "data": "...", "layer_points": 81,
-//            "network_points": 33, "fit_mape_percent": 3.1, ...,
+//    "terms": {"conv_ms_per_mmac": "what it multiplies", ...},  (optional)
+//    "fit": {"method": "...", "data": "...", "layer_points": 83,
+//            "network_points": 32, "layer_fit_mape_percent": 4.7,
+//            "fit_mape_percent": 3.1, ...,
 //            "points": [{"name": "...", "source": "...", "role": "fit",
 //                        "published_ms": 78, "predicted_ms": 77.1,
 //                        "held_out_ms": 76.9}, ...]}}
 // Readers are strict: an unknown key, a missing key or coefficient, or a
 // wrong type throws ConfigError naming the key and what was expected, e.g.
 //   "profile 'pixel1.json': coefficients.dw_ms_per_mmac should be a number >= 0, got \"x\"".
-nlohmann::json profile_to_json(const DeviceProfile& profile);
+// Keys in the order above (ordered_json), so that the file reads top-down.
+nlohmann::ordered_json profile_to_json(const DeviceProfile& profile);
 // `what` names the input in errors ("profile 'a.json'").
 DeviceProfile profile_from_json(const nlohmann::json& j, const std::string& what = "profile");
 
