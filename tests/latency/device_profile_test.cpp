@@ -3,6 +3,7 @@
 // bad files fail with a message naming the key; every model of the space
 // gets a finite positive prediction.
 #include "latency/device_profile.h"
+#include "latency/builtin_profiles.h"
 
 #include <cmath>
 
@@ -155,6 +156,18 @@ TEST(DeviceProfile, BadFilesNameTheKey) {
   EXPECT_THROW_MSG(profile_from_json(nlohmann::json::array(), "p"), ConfigError,
                    "the document should be an object");
   EXPECT_THROW_MSG(read_profile_file("/nonexistent/pixel1.json"), Error, "/nonexistent/pixel1.json");
+}
+
+TEST(BuiltinProfiles, Pixel1IsCompiledInAndEqualsTheFile) {
+  EXPECT_EQ(builtin_profile_names(), std::vector<std::string>{"pixel1"});
+  EXPECT_TRUE(is_builtin_profile("pixel1"));
+  const DeviceProfile& builtin = builtin_profile("pixel1");
+  EXPECT_EQ(builtin.coefficients, pixel1().coefficients);
+  EXPECT_EQ(&builtin, &builtin_profile("pixel1"));
+  EXPECT_EQ(load_profile("pixel1").coefficients, pixel1().coefficients);
+  EXPECT_EQ(load_profile(kProfile).coefficients, pixel1().coefficients);
+  EXPECT_THROW_MSG(builtin_profile("pixel9"), ConfigError, "unknown device profile 'pixel9'", "pixel1");
+  EXPECT_THROW_MSG(load_profile("pixel9"), ConfigError, "neither a built-in profile (pixel1)", ".json");
 }
 
 }  // namespace
