@@ -86,7 +86,7 @@ Measurements read_measurements_file(const std::string& path);
 
 struct FitOptions {
   // Terms the fit may use; a disabled term's coefficient is 0.
-  std::array<bool, kNumCostTerms> terms = {true, true, true, true, true, true, true, true};
+  std::array<bool, kNumCostTerms> terms = {true, true, true, true, true, true, true, true, true};
   // Share of the total (relative, squared) weight that the layer points
   // carry together; the network points carry the rest. Either kind alone
   // gets everything.

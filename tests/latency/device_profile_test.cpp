@@ -115,6 +115,16 @@ TEST(DeviceProfile, FeaturesByHand) {
   EXPECT_DOUBLE_EQ(x[static_cast<int>(CostTerm::kOperator)], 4.0);
   EXPECT_DOUBLE_EQ(x[static_cast<int>(CostTerm::kSeTraffic)], 0.0);
   EXPECT_DOUBLE_EQ(x[static_cast<int>(CostTerm::kInference)], 0.0);
+
+  // The classifier: pool + FC, weights on their own term, no MACs.
+  space::GlobalParams p;
+  const CostFeatures fc = layer_features(space::classifier_layer(7, 7, p));
+  EXPECT_DOUBLE_EQ(fc[static_cast<int>(CostTerm::kClassifierWeights)], 1280.0 * 1000 * 4 / 1e6);
+  EXPECT_DOUBLE_EQ(fc[static_cast<int>(CostTerm::kWeightTraffic)], 0.0);
+  EXPECT_DOUBLE_EQ(fc[static_cast<int>(CostTerm::kConvMac)], 0.0);
+  EXPECT_DOUBLE_EQ(fc[static_cast<int>(CostTerm::kOperator)], 2.0);
+  // The stem marks one whole network.
+  EXPECT_DOUBLE_EQ(layer_features(space::stem_layer(p))[static_cast<int>(CostTerm::kInference)], 1.0);
 }
 
 TEST(DeviceProfile, JsonRoundTrip) {

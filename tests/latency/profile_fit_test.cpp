@@ -49,7 +49,7 @@ TEST(Nnls, RaggedRowsThrow) {
 TEST(ProfileFit, RecoversKnownCoefficients) {
   DeviceProfile truth;
   truth.name = "synthetic";
-  truth.coefficients = {0.2, 0.4, 0.5, 0.3, 0.25, 0.6, 0.02, 1.5};
+  truth.coefficients = {0.2, 0.4, 0.5, 0.3, 0.25, 0.15, 0.6, 0.02, 1.5};
   Measurements m;
   m.device = "synthetic";
   m.description = "test";
