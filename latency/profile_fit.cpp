@@ -324,6 +324,126 @@ Measurements read_measurements_file(const std::string& path) {
   return measurements_from_json(load_json_file(path, what), what);
 }
 
+// ------------------------------------------------------- latency tables --
+
+namespace {
+
+// Splits "a:b:c" at ':'.
+std::vector<std::string> split_colon(const std::string& s) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (;;) {
+    const size_t end = s.find(':', start);
+    parts.push_back(s.substr(start, end - start));
+    if (end == std::string::npos) return parts;
+    start = end + 1;
+  }
+}
+
+// A whole decimal in 0..1e6 after `prefix`, or -1.
+int key_int(const std::string& field, const std::string& prefix) {
+  if (field.compare(0, prefix.size(), prefix) != 0) return -1;
+  const std::string digits = field.substr(prefix.size());
+  if (digits.empty() || digits.size() > 7 || digits.find_first_not_of("0123456789") != std::string::npos) {
+    return -1;
+  }
+  return std::stoi(digits);
+}
+
+}  // namespace
+
+space::LayerSpec layer_from_key(const std::string& key) {
+  auto bad = [&](const std::string& what) -> void {
+    throw ParseError("layer key '" + key.substr(0, 200) + "': " + what +
+                     " (expected e.g. block:mbconv:k3:s22:e6:f96:se0:none:112x112x16:o24)");
+  };
+  const std::vector<std::string> f = split_colon(key);
+  space::LayerSpec l;
+  size_t i = 0;
+  const std::string kind = f[i++];
+  if (kind == "stem") l.kind = space::LayerKind::kStem;
+  else if (kind == "block") l.kind = space::LayerKind::kBlock;
+  else if (kind == "head") l.kind = space::LayerKind::kHead;
+  else if (kind == "classifier") l.kind = space::LayerKind::kClassifier;
+  else bad("unknown kind '" + kind + "'");
+  const size_t want = l.kind == space::LayerKind::kBlock ? 10 : l.kind == space::LayerKind::kClassifier ? 3 : 5;
+  if (f.size() != want) bad("expected " + std::to_string(want) + " ':'-separated fields");
+  l.skip = space::SkipOp::kNone;
+  if (l.kind == space::LayerKind::kBlock) {
+    const std::string op = f[i++];
+    if (op == "mbconv") l.op = space::ConvOp::kMBConv;
+    else if (op == "sepconv") l.op = space::ConvOp::kSepConv;
+    else if (op == "conv") l.op = space::ConvOp::kConv;
+    else bad("unknown op '" + op + "'");
+  }
+  if (l.kind != space::LayerKind::kClassifier) {
+    l.kernel_size = key_int(f[i++], "k");
+    if (l.kernel_size < 1) bad("bad kernel field '" + f[i - 1] + "'");
+    const std::string s = f[i++];
+    if (s.size() != 3 || s[0] != 's' || s[1] < '1' || s[1] > '9' || s[2] < '1' || s[2] > '9') {
+      bad("bad strides field '" + s + "'");
+    }
+    l.strides = {s[1] - '0', s[2] - '0'};
+  }
+  if (l.kind == space::LayerKind::kBlock) {
+    l.expand_ratio = key_int(f[i++], "e");
+    l.expanded_channels = key_int(f[i++], "f");
+    l.se_channels = key_int(f[i++], "se");
+    if (l.expand_ratio < 1) bad("bad expansion field '" + f[i - 3] + "'");
+    if (l.expanded_channels < 1) bad("bad expanded-width field '" + f[i - 2] + "'");
+    if (l.se_channels < 0) bad("bad SE field '" + f[i - 1] + "'");
+    const std::string r = f[i++];
+    if (r == "identity") l.skip = space::SkipOp::kIdentity, l.residual = true;
+    else if (r == "pool") l.skip = space::SkipOp::kPool, l.residual = true;
+    else if (r != "none") bad("bad residual field '" + r + "'");
+  }
+  {
+    const std::string shape = f[i++];
+    int h = 0, w = 0, c = 0;
+    char x1 = 0, x2 = 0;
+    char rest = 0;
+    if (std::sscanf(shape.c_str(), "%7d%c%7d%c%7d%c", &h, &x1, &w, &x2, &c, &rest) != 5 || x1 != 'x' ||
+        x2 != 'x' || h < 1 || w < 1 || c < 1 || shape.find_first_not_of("0123456789x") != std::string::npos) {
+      bad("bad input shape '" + shape + "'");
+    }
+    l.in_h = h, l.in_w = w, l.in_channels = l.in_filters_declared = c;
+  }
+  l.out_channels = key_int(f[i++], "o");
+  if (l.out_channels < 1) bad("bad output field '" + f[i - 1] + "'");
+  if (l.kind != space::LayerKind::kBlock) l.expanded_channels = l.out_channels;
+  if (l.kind == space::LayerKind::kClassifier) {
+    l.out_h = l.out_w = 1;
+  } else {
+    l.out_h = space::same_out_size(l.in_h, l.strides[0]);
+    l.out_w = space::same_out_size(l.in_w, l.strides[1]);
+  }
+  return l;
+}
+
+Measurements measurements_from_table(const LatencyTable& table, const space::GlobalParams& params,
+                                     const std::string& source, const std::string& citation) {
+  Measurements m;
+  m.device = table.id.device;
+  // Device names of imported tables look like "remote:pixel1".
+  if (m.device.rfind("remote:", 0) == 0) m.device = m.device.substr(7);
+  m.description = "fitted from the latency table " + to_string(table.id);
+  m.sources[source] = citation;
+  for (const auto& [key, timing] : table.layers) {
+    m.layer_points.push_back({key, source, {layer_from_key(key)}, timing.median_ms});
+  }
+  space::GlobalParams p = params;
+  p.image_size = table.id.image_size;
+  for (const auto& c : table.calibration) {
+    NetworkPoint pt;
+    pt.name = c.arch;
+    pt.source = source;
+    pt.ms = c.timing.median_ms;
+    pt.layers = space::expand_layers(space::decode_arch(space::split_block_strings(c.arch)), p);
+    m.network_points.push_back(std::move(pt));
+  }
+  return m;
+}
+
 // ------------------------------------------------------------------ fit --
 
 CostFeatures fit_coefficients(const Measurements& data, const FitOptions& options, int skip_network) {

@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "latency/device_profile.h"
+#include "latency/latency_table.h"
 #include "space/global_params.h"
 #include "space/layer_spec.h"
 
@@ -83,6 +84,23 @@ struct Measurements {
 
 Measurements measurements_from_json(const nlohmann::json& j, const std::string& what = "measurements");
 Measurements read_measurements_file(const std::string& path);
+
+// The inverse of space::layer_key, as far as latency needs: kind, op,
+// kernel, strides, expansion, expanded and SE widths, the residual actually
+// added, input size and channels, output channels (declared input filters
+// are set to the input channels). Round trip: layer_key(layer_from_key(k))
+// == k for every key layer_key makes. Throws ParseError naming the key and
+// the bad field.
+space::LayerSpec layer_from_key(const std::string& key);
+
+// Measurements from a latency table in the existing import format
+// (latency/latency_table.h, e.g. a phone's table brought in with
+// `mnas_latency import`): one layer point per layer key (median time), one
+// "fit" network point per calibration architecture, expanded under `params`
+// with the table's image size. `source` names them all (added to sources
+// with `citation`). Throws ParseError on a malformed key or architecture.
+Measurements measurements_from_table(const LatencyTable& table, const space::GlobalParams& params,
+                                     const std::string& source, const std::string& citation);
 
 struct FitOptions {
   // Terms the fit may use; a disabled term's coefficient is 0.

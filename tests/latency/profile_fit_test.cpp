@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include "space/block_codec.h"
 #include "space/expect_throw_msg.h"
 #include "space/named_archs.h"
 
@@ -165,6 +166,63 @@ TEST(ProfileFit, BadMeasurementsNameTheKey) {
                    ConfigError, "duplicate point name 'n'");
   EXPECT_THROW_MSG(measurements_from_json(with([](auto& j) { j["version"] = 2; }), "m"), ConfigError,
                    "version should be 1");
+}
+
+TEST(ProfileFit, LayerKeysRoundTrip) {
+  // Every layer of every named model, plus ds/cn ops, pool skips and SE.
+  std::vector<space::LayerSpec> all;
+  for (const auto& name : space::named_arch_names()) {
+    const auto layers = space::expand_layers(space::named_arch_spec(name), space::named_arch(name).params);
+    all.insert(all.end(), layers.begin(), layers.end());
+  }
+  const auto extra = space::expand_layers(
+      space::decode_arch({"ds_r1_k3_s11_i32_o16_se0.25", "cn_r2_k5_s22_i16_o24", "r2_k7_s12_e3_i24_o24_poolskip"}),
+      space::GlobalParams{});
+  all.insert(all.end(), extra.begin(), extra.end());
+  for (const auto& l : all) {
+    const std::string key = space::layer_key(l);
+    const space::LayerSpec back = layer_from_key(key);
+    EXPECT_EQ(space::layer_key(back), key);
+    // Same features, so the same prediction, as the layer it came from.
+    EXPECT_EQ(layer_features(back), layer_features(l)) << key;
+  }
+  EXPECT_THROW_MSG(layer_from_key("block:mbconv:k3:s22:e6:f96:se0:none:112x112x16"), ParseError,
+                   "expected 10 ':'-separated fields");
+  EXPECT_THROW_MSG(layer_from_key("block:mbconv:k3:s2:e6:f96:se0:none:112x112x16:o24"), ParseError,
+                   "bad strides field 's2'");
+  EXPECT_THROW_MSG(layer_from_key("head:k1:s11:7x7:o1280"), ParseError, "bad input shape '7x7'");
+  EXPECT_THROW_MSG(layer_from_key("tail:7x7x1:o1"), ParseError, "unknown kind 'tail'");
+}
+
+// A phone's table in the existing import format fits like the JSON data.
+TEST(ProfileFit, FitsFromALatencyTable) {
+  DeviceProfile truth;
+  truth.coefficients = {0.2, 0.4, 0.5, 0.3, 0.25, 0.15, 0.6, 0.02, 1.5};
+  LatencyTable table;
+  table.id = {"remote:phone", "tflite", 1, 160, 1};
+  space::GlobalParams p;
+  p.image_size = 160;
+  for (const auto& name : space::named_arch_names()) {
+    const auto arch = space::named_arch_spec(name);
+    for (double m : {0.5, 1.0}) {
+      space::GlobalParams q = space::named_arch(name).params;
+      q.image_size = 160;
+      q.depth_multiplier = m;
+      for (const auto& l : space::expand_layers(arch, q)) {
+        const double ms = truth.predict_ms({l});
+        table.layers[space::layer_key(l)] = {ms, ms, ms, 1};
+      }
+    }
+    const auto layers = space::expand_layers(arch, p);
+    const double ms = truth.predict_ms(layers);
+    table.calibration.push_back({space::arch_to_string(arch), {ms, ms, ms, 1}});
+  }
+  const Measurements m = measurements_from_table(table, p, "phone", "measured on my phone");
+  EXPECT_EQ(m.device, "phone");
+  EXPECT_EQ(m.network_points.size(), space::named_arch_names().size());
+  const DeviceProfile fitted = fit_profile(m);
+  EXPECT_LT(fitted.fit.loo_mape_percent, 1e-6);
+  EXPECT_LT(fitted.fit.layer_fit_mape_percent, 1e-6);
 }
 
 }  // namespace
