@@ -103,7 +103,9 @@ std::vector<double> nnls(const Matrix& rows, const std::vector<double>& b) {
   double bnorm = 0.0;
   for (double v : b) bnorm = std::max(bnorm, std::abs(v));
   const double tol = 1e-10 * std::max(1.0, bnorm) * static_cast<double>(m);
-  for (size_t outer = 0; outer < 3 * n + 3; ++outer) {
+  // Lawson-Hanson terminates in finitely many steps; the caps only guard
+  // against cycling on round-off (never reached on the problems here).
+  for (size_t outer = 0; outer < 30 * n + 30; ++outer) {
     const std::vector<double> w = gradient();
     int best = -1;
     for (size_t j = 0; j < n; ++j) {
@@ -113,7 +115,7 @@ std::vector<double> nnls(const Matrix& rows, const std::vector<double>& b) {
     }
     if (best < 0) break;
     passive[static_cast<size_t>(best)] = true;
-    for (size_t inner = 0; inner < 3 * n + 3; ++inner) {
+    for (size_t inner = 0; inner < 30 * n + 30; ++inner) {
       std::vector<int> cols;
       for (size_t j = 0; j < n; ++j) {
         if (passive[j]) cols.push_back(static_cast<int>(j));
