@@ -187,33 +187,44 @@ void validate(const DeviceProfile& p) {
 nlohmann::ordered_json profile_to_json(const DeviceProfile& p) {
   nlohmann::ordered_json coefficients = nlohmann::ordered_json::object();
   for (const auto& info : cost_terms()) coefficients[info.key] = p.coefficient(info.term);
+  nlohmann::ordered_json terms = nlohmann::ordered_json::object();
+  for (const auto& info : cost_terms()) terms[info.key] = info.feature;
   nlohmann::ordered_json points = nlohmann::ordered_json::array();
   for (const auto& pt : p.fit.points) {
     points.push_back(nlohmann::ordered_json{{"name", pt.name},
-                      {"source", pt.source},
-                      {"role", pt.role},
-                      {"published_ms", pt.published_ms},
-                      {"predicted_ms", pt.predicted_ms},
-                      {"held_out_ms", pt.held_out_ms}});
+                                            {"source", pt.source},
+                                            {"role", pt.role},
+                                            {"published_ms", pt.published_ms},
+                                            {"predicted_ms", pt.predicted_ms},
+                                            {"held_out_ms", pt.held_out_ms}});
+  }
+  nlohmann::ordered_json layer_fit = nlohmann::ordered_json::array();
+  for (const auto& pt : p.fit.layer_fit) {
+    layer_fit.push_back(nlohmann::ordered_json{{"name", pt.name},
+                                               {"source", pt.source},
+                                               {"published_ms", pt.published_ms},
+                                               {"predicted_ms", pt.predicted_ms}});
   }
   nlohmann::ordered_json fit = {{"method", p.fit.method},
-                        {"data", p.fit.data},
-                        {"layer_points", p.fit.layer_points},
-                        {"network_points", p.fit.network_points},
-                        {"layer_fit_mape_percent", p.fit.layer_fit_mape_percent},
-                        {"fit_mape_percent", p.fit.fit_mape_percent},
-                        {"loo_mape_percent", p.fit.loo_mape_percent},
-                        {"loo_within10", p.fit.loo_within10},
-                        {"check_points", p.fit.check_points},
-                        {"check_mape_percent", p.fit.check_mape_percent},
-                        {"check_within10", p.fit.check_within10},
-                        {"points", points}};
-  nlohmann::ordered_json terms = nlohmann::ordered_json::object();
-  for (const auto& info : cost_terms()) terms[info.key] = info.feature;
-  return nlohmann::ordered_json{{"format", kFormat},     {"version", kVersion},
-          {"name", p.name},        {"description", p.description},
-          {"coefficients", coefficients}, {"terms", terms},
-          {"fit", fit}};
+                                {"data", p.fit.data},
+                                {"layer_points", p.fit.layer_points},
+                                {"network_points", p.fit.network_points},
+                                {"layer_fit_mape_percent", p.fit.layer_fit_mape_percent},
+                                {"fit_mape_percent", p.fit.fit_mape_percent},
+                                {"loo_mape_percent", p.fit.loo_mape_percent},
+                                {"loo_within10", p.fit.loo_within10},
+                                {"check_points", p.fit.check_points},
+                                {"check_mape_percent", p.fit.check_mape_percent},
+                                {"check_within10", p.fit.check_within10},
+                                {"points", points},
+                                {"layer_fit", layer_fit}};
+  return nlohmann::ordered_json{{"format", kFormat},
+                                {"version", kVersion},
+                                {"name", p.name},
+                                {"description", p.description},
+                                {"coefficients", coefficients},
+                                {"terms", terms},
+                                {"fit", fit}};
 }
 
 namespace {
@@ -247,8 +258,24 @@ FitSummary fit_from_json(const nlohmann::json& j, const std::string& what) {
     q.finish("name, source, role, published_ms, predicted_ms, held_out_ms");
     s.points.push_back(pt);
   }
-  o.finish("method, data, layer_points, network_points, layer_fit_mape_percent, fit_mape_percent, loo_mape_percent, "
-           "loo_within10, check_points, check_mape_percent, check_within10, points");
+  if (o.has("layer_fit")) {
+    const auto& lf = o.value("layer_fit", "an array of layer points");
+    if (!lf.is_array()) o.fail("layer_fit", "an array of layer points");
+    for (size_t i = 0; i < lf.size(); ++i) {
+      JsonFields q(lf[i], what, "fit.layer_fit[" + std::to_string(i) + "]");
+      ProfilePoint pt;
+      pt.name = q.string("name");
+      pt.source = q.string("source");
+      pt.role = "layer";
+      pt.published_ms = q.positive("published_ms");
+      pt.predicted_ms = pt.held_out_ms = q.positive("predicted_ms");
+      q.finish("name, source, published_ms, predicted_ms");
+      s.layer_fit.push_back(pt);
+    }
+  }
+  o.finish("method, data, layer_points, network_points, layer_fit_mape_percent, fit_mape_percent, "
+           "loo_mape_percent, loo_within10, check_points, check_mape_percent, check_within10, points, "
+           "layer_fit");
   return s;
 }
 

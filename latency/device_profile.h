@@ -101,6 +101,9 @@ struct FitSummary {
   double check_mape_percent = 0.0;
   double check_within10 = 0.0;
   std::vector<ProfilePoint> points;  // network points, in data-file order
+  // The layer points with the full fit's prediction (role "layer";
+  // held_out_ms = predicted_ms: layer points are never left out).
+  std::vector<ProfilePoint> layer_fit;
 };
 
 struct DeviceProfile {
@@ -132,7 +135,9 @@ void validate(const DeviceProfile& profile);
 //            "fit_mape_percent": 3.1, ...,
 //            "points": [{"name": "...", "source": "...", "role": "fit",
 //                        "published_ms": 78, "predicted_ms": 77.1,
-//                        "held_out_ms": 76.9}, ...]}}
+//                        "held_out_ms": 76.9}, ...],
+//            "layer_fit": [{"name": "...", "source": "...",
+//                           "published_ms": 4.49, "predicted_ms": 4.30}, ...]}}
 // Readers are strict: an unknown key, a missing key or coefficient, or a
 // wrong type throws ConfigError naming the key and what was expected, e.g.
 //   "profile 'pixel1.json': coefficients.dw_ms_per_mmac should be a number >= 0, got \"x\"".

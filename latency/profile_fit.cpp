@@ -499,7 +499,9 @@ DeviceProfile fit_profile(const Measurements& data, const FitOptions& options) {
   s.data = options.data_path;
   s.layer_points = static_cast<int>(data.layer_points.size());
   for (const auto& lp : data.layer_points) {
-    s.layer_fit_mape_percent += std::abs(percent_error(prof.predict_ms(lp.layers), lp.ms));
+    const double predicted = prof.predict_ms(lp.layers);
+    s.layer_fit_mape_percent += std::abs(percent_error(predicted, lp.ms));
+    s.layer_fit.push_back({lp.name, lp.source, "layer", lp.ms, predicted, predicted});
   }
   if (!data.layer_points.empty()) s.layer_fit_mape_percent /= static_cast<double>(data.layer_points.size());
   double fit_abs = 0.0, loo_abs = 0.0, check_abs = 0.0;

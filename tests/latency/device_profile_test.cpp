@@ -44,6 +44,7 @@ TEST(DeviceProfile, ShippedPixel1LoadsAndValidates) {
   EXPECT_LT(p.fit.loo_mape_percent, 6.0);
   EXPECT_GE(p.fit.network_points, 25);
   EXPECT_FALSE(p.fit.points.empty());
+  EXPECT_EQ(static_cast<int>(p.fit.layer_fit.size()), p.fit.layer_points);
 }
 
 // Golden values are the published figures (MnasNet paper Table 1; the
