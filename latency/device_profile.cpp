@@ -23,7 +23,7 @@ constexpr double kSeOperators = 5.0;
 
 void add(CostFeatures& f, CostTerm t, double v) { f[static_cast<int>(t)] += v; }
 
-// Elements moved by one operator reading `in` and writing `out` elements.
+// Megabytes of float32 data in `elements` values.
 double mb(double elements) { return elements * kBytesPerElement / kMega; }
 
 }  // namespace
