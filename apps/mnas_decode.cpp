@@ -3,16 +3,20 @@
 //   mnas_decode mnasnet-a1
 //   mnas_decode r1_k3_s11_e1_i32_o16_noskip r2_k3_s22_e6_i16_o24 --image-size 96
 //   mnas_decode mnasnet-a1 --depth-multiplier 0.5 --json
+//   mnas_decode mnasnet-a1 --latency pixel1
 //
 // Exit codes: 0 ok, 2 bad input (message on stderr, nothing on stdout).
 #include <boost/program_options.hpp>
 
+#include <iomanip>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "common/error.h"
 #include "db/database.h"
+#include "latency/builtin_profiles.h"
 #include "latency/deploy_config.h"
 #include "latency/predictor.h"
 #include "latency/table_store.h"
@@ -44,6 +48,9 @@ int main(int argc, char** argv) {
       ("latency-db", po::value<std::string>(),
        "also print the predicted latency from the lookup table in this database "
        "(cpu, fastest engine present, 1 thread, batch 1; see docs/latency.md)")
+      ("latency", po::value<std::string>(),
+       "also print the latency predicted by a device profile: a shipped one (pixel1: Pixel 1, "
+       "TFLite float, 1 big core; an estimate, see docs/pixel1-profile.md) or a profile .json file")
       ("encode", "print the canonical block strings, one per line, and nothing else")
       ("space", po::value<std::string>(),
        "describe the search space in this JSON file (e.g. experiments/space-mnasnet.json): "
@@ -125,6 +132,23 @@ int main(int argc, char** argv) {
       const double ms = predictor.predict_ms(layers);
       latency_json = {{"predicted_ms", ms}, {"table", latency::to_string(id)}};
       latency_line = "predicted latency: " + std::to_string(ms) + " ms (" + latency::to_string(id) + ")\n";
+    }
+    if (vm.count("latency")) {
+      if (vm.count("latency-db")) throw ConfigError("give --latency or --latency-db, not both");
+      const auto profile = latency::load_profile(vm["latency"].as<std::string>());
+      const double ms = profile.predict_ms(layers);
+      const auto& fit = profile.fit;
+      latency_json = {{"device", profile.name},
+                      {"predicted_ms", ms},
+                      {"estimate", true},
+                      {"loo_mape_percent", fit.loo_mape_percent},
+                      {"loo_within10", fit.loo_within10}};
+      std::ostringstream line;
+      line << std::fixed << std::setprecision(1) << "predicted latency: " << ms << " ms on "
+           << profile.name << " (estimate from a fitted profile: mean error "
+           << fit.loo_mape_percent << " %, " << std::setprecision(0) << 100 * fit.loo_within10
+           << " % of held-out published points within 10 %)\n";
+      latency_line = line.str();
     }
     if (vm.count("encode")) {
       for (const auto& s : space::encode_arch(arch)) std::cout << s << "\n";

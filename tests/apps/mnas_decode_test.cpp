@@ -116,4 +116,27 @@ TEST(MnasDecode, DescribesSearchSpace) {
   EXPECT_NE(bad.err.find("/nonexistent.json"), std::string::npos);
 }
 
+// The pixel1 profile from the command line; golden values are the published
+// Pixel-1 figures (MnasNet paper Table 1: A1 78 ms, MobileNetV2 1.0 75 ms).
+TEST(MnasDecode, LatencyOnThePixel1Profile) {
+  for (const auto& [model, published] : {std::pair<std::string, double>{"mnasnet-a1", 78},
+                                         {"mobilenet-v2", 75}}) {
+    const auto r = run_decode(model + " --latency pixel1 --json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto latency = nlohmann::json::parse(r.out).at("latency");
+    EXPECT_EQ(latency.at("device"), "pixel1");
+    EXPECT_TRUE(latency.at("estimate").get<bool>());
+    EXPECT_NEAR(latency.at("predicted_ms").get<double>(), published, 0.05 * published) << model;
+  }
+  const auto table = run_decode("mnasnet-a1 --latency pixel1");
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("ms on pixel1 (estimate"), std::string::npos) << table.out;
+
+  const auto bad = run_decode("mnasnet-a1 --latency pixel2");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_TRUE(bad.out.empty());
+  EXPECT_NE(bad.err.find("'pixel2'"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("pixel1"), std::string::npos) << bad.err;
+}
+
 }  // namespace
