@@ -145,11 +145,12 @@ TEST_F(Hostile, SecondWriterIsRefusedReadersWorkAndKillReleasesTheLock) {
   if (pid == 0) {
     if (!freopen("/dev/null", "w", stdout)) _exit(126);
     execl(bin.c_str(), "mnas_search", "--objective", "synthetic", "--strategy", "random",
-          "--budget", "30", "--delay-ms", "300", "--measure-top", "0", "--quiet", "--db",
+          "--budget", "30", "--delay-ms", "1000", "--measure-top", "0", "--quiet", "--db",
           db.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
-  // Wait for the first trials to be recorded.
+  // Wait for the first trials to be recorded (1 s a trial: the checks below
+  // must run while it still holds the lock, on a loaded machine too).
   bool started = false;
   for (int i = 0; i < 200 && !started; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -273,16 +274,12 @@ TEST_F(Hostile, ReportReadsADatabaseOnReadOnlyMedia) {
   chmod(dir_.c_str(), 0755);
   // root ignores permissions: read as "nobody", for whom they hold.
   const std::string as = geteuid() == 0 ? "/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
-  const std::string cmd = as + std::string(MNAS_BINARY_DIR) + "/apps/mnas_report --db " +
-                          q(ro + "/r.db") + " --trials --format csv 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  const int status = pclose(pipe);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+  const auto r = mnas::testing::run_command(
+      as + mnas::testing::app_path("mnas_report") + " --db " + q(ro + "/r.db") +
+          " --trials --format csv",
+      mnas::testing::Stderr::kMerged);
+  const std::string& out = r.out;
+  EXPECT_EQ(r.exit_code, 0) << out;
   EXPECT_EQ(lines(out), 5u) << out;
   EXPECT_FALSE(fs::exists(ro + "/r.db-shm"));
 }
