@@ -2,6 +2,3 @@
 add_executable(mnas_search ${CMAKE_CURRENT_LIST_DIR}/mnas_search.cpp)
 target_link_libraries(mnas_search PRIVATE mnas::experiments Boost::program_options)
 mnas_set_warnings(mnas_search)
-if(MNAS_WITH_MPI)
-  target_link_libraries(mnas_search PRIVATE mnas::search_mpi)
-endif()

@@ -14,17 +14,11 @@
 #include <charconv>
 #include <cstdint>
 #include <cmath>
-#include <cstdlib>
-#include <memory>
 #include <thread>
 
 #include "common/device.h"
 #include "common/error.h"
-#include "experiments/search_run.h"
-#include "search/ppo_controller.h"
-#ifdef MNAS_WITH_MPI
-#include "search/mpi_evaluator.h"
-#endif
+#include "experiments/search_command.h"
 
 namespace po = boost::program_options;
 using namespace mnas;
@@ -46,27 +40,8 @@ uint64_t parse_seed(const std::string& text) {
   return v;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-#ifdef MNAS_WITH_MPI
-  // Under mpirun with more than one process: rank 0 is the controller, the
-  // others are workers (docs/distributed.md). Otherwise a single process.
-  std::unique_ptr<search::MpiSession> mpi;
-  if (const char* n = std::getenv("OMPI_COMM_WORLD_SIZE"); n && std::atoi(n) > 1) {
-    mpi = std::make_unique<search::MpiSession>(&argc, &argv);
-  }
-  const bool is_worker = mpi && mpi->rank() > 0;
-#endif
-  // Under mpirun a failing rank takes the job down (workers would otherwise
-  // wait for work forever); a worker that lost its controller just ends (the
-  // controller may only have been slow: it writes the worker off and goes on).
-  auto exit_code = [&](int code) {
-#ifdef MNAS_WITH_MPI
-    if (mpi && !mpi->abandoned()) search::mpi_abort(code);
-#endif
-    return code;
-  };
+// Every flag, with the usage text.
+po::options_description search_options() {
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   po::options_description visible(
       "Usage: mnas_search [options]\n\n"
@@ -99,6 +74,60 @@ int main(int argc, char** argv) {
       ("delay-ms", po::value<int>()->default_value(0),
        "synthetic objective only: sleep this long per trial (demos, kill tests)")
       ("quiet", "no per-trial progress lines");
+  return visible;
+}
+
+// The parsed flags as the library's command; throws ConfigError for a value
+// out of range.
+experiments::SearchCommand to_command(const po::variables_map& vm) {
+  experiments::SearchCommand command;
+  experiments::ConfigOverrides& o = command.overrides;
+  if (vm.count("config")) o.config_file = vm["config"].as<std::string>();
+  if (vm.count("target-latency")) o.target_latency = vm["target-latency"].as<std::string>();
+  if (vm.count("budget")) o.budget = vm["budget"].as<int64_t>();
+  if (vm.count("strategy")) o.strategy = vm["strategy"].as<std::string>();
+  if (vm.count("reward")) o.reward = vm["reward"].as<std::string>();
+  if (vm.count("alpha")) o.alpha = vm["alpha"].as<double>();
+  if (vm.count("beta")) o.beta = vm["beta"].as<double>();
+  if (vm.count("objective")) o.objective = vm["objective"].as<std::string>();
+  if (vm.count("seed")) o.seed = parse_seed(vm["seed"].as<std::string>());
+  experiments::RunOptions& r = command.run;
+  r.db_path = vm["db"].as<std::string>();
+  r.resume = vm.count("resume") > 0;
+  r.threads = vm["threads"].as<int>();
+  r.top_k = vm["top"].as<int>();
+  r.measure_top = vm["measure-top"].as<int>();
+  if (r.measure_top < 0) {
+    throw ConfigError("--measure-top should be >= 0, got " + std::to_string(r.measure_top));
+  }
+  r.delay_ms = vm["delay-ms"].as<int>();
+  r.quiet = vm.count("quiet") > 0;
+  if (vm.count("train-config")) r.train_config_path = vm["train-config"].as<std::string>();
+  if (r.threads < 1 || r.threads > kMaxThreads) {
+    throw ConfigError("--threads must be in 1.." + std::to_string(kMaxThreads) + ", got " +
+                      std::to_string(r.threads));
+  }
+  if (r.top_k < 0) throw ConfigError("--top must be >= 0, got " + std::to_string(r.top_k));
+  if (r.delay_ms < 0) throw ConfigError("--delay-ms must be >= 0");
+  if (vm.count("device")) {
+    r.device = vm["device"].as<std::string>();
+    check_local_device(r.device, "--device");
+  }
+  command.worker_timeout_s = vm["worker-timeout"].as<double>();
+  if (!(command.worker_timeout_s > 0) || !std::isfinite(command.worker_timeout_s)) {
+    throw ConfigError("--worker-timeout must be a finite number of seconds > 0, got " +
+                      std::to_string(command.worker_timeout_s));
+  }
+  return command;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Under mpirun this joins the job (rank 0 the controller, the others
+  // workers; docs/distributed.md) before argv is read.
+  experiments::SearchProcess process(&argc, &argv);
+  const po::options_description visible = search_options();
   try {
     po::variables_map vm;
     po::store(po::parse_command_line(argc, argv, visible), vm);
@@ -107,82 +136,21 @@ int main(int argc, char** argv) {
       std::cout << visible << "\n";
       return 0;
     }
-    experiments::ConfigOverrides o;
-    if (vm.count("config")) o.config_file = vm["config"].as<std::string>();
-    if (vm.count("target-latency")) o.target_latency = vm["target-latency"].as<std::string>();
-    if (vm.count("budget")) o.budget = vm["budget"].as<int64_t>();
-    if (vm.count("strategy")) o.strategy = vm["strategy"].as<std::string>();
-    if (vm.count("reward")) o.reward = vm["reward"].as<std::string>();
-    if (vm.count("alpha")) o.alpha = vm["alpha"].as<double>();
-    if (vm.count("beta")) o.beta = vm["beta"].as<double>();
-    if (vm.count("objective")) o.objective = vm["objective"].as<std::string>();
-    if (vm.count("seed")) o.seed = parse_seed(vm["seed"].as<std::string>());
-    experiments::RunOptions r;
-    r.db_path = vm["db"].as<std::string>();
-    r.resume = vm.count("resume") > 0;
-    r.threads = vm["threads"].as<int>();
-    r.top_k = vm["top"].as<int>();
-    r.measure_top = vm["measure-top"].as<int>();
-    if (r.measure_top < 0) {
-      throw ConfigError("--measure-top should be >= 0, got " + std::to_string(r.measure_top));
-    }
-    r.delay_ms = vm["delay-ms"].as<int>();
-    r.quiet = vm.count("quiet") > 0;
-    if (vm.count("train-config")) r.train_config_path = vm["train-config"].as<std::string>();
-    if (r.threads < 1 || r.threads > kMaxThreads) {
-      throw ConfigError("--threads must be in 1.." + std::to_string(kMaxThreads) + ", got " +
-                        std::to_string(r.threads));
-    }
-    if (r.top_k < 0) throw ConfigError("--top must be >= 0, got " + std::to_string(r.top_k));
-    if (r.delay_ms < 0) throw ConfigError("--delay-ms must be >= 0");
-    if (vm.count("device")) {
-      r.device = vm["device"].as<std::string>();
-      check_local_device(r.device, "--device");
-    }
-    const double worker_timeout = vm["worker-timeout"].as<double>();
-    if (!(worker_timeout > 0) || !std::isfinite(worker_timeout)) {
-      throw ConfigError("--worker-timeout must be a finite number of seconds > 0, got " +
-                        std::to_string(worker_timeout));
-    }
-#ifdef MNAS_WITH_MPI
-    search::MpiOptions mo;
-    mo.worker_timeout_s = worker_timeout;
-    if (is_worker) {
-      if (r.device.empty()) r.device = search::cuda_device_for_local_rank(mpi->local_rank());
-      search::set_torch_threads(r.threads);
-      search::run_mpi_worker(*mpi, mo, [&](const nlohmann::json& cfg, const search::MpiSession&) {
-        experiments::RunOptions worker = r;
-        worker.delay_ms = cfg.at("delay_ms").get<int>();
-        return experiments::make_accuracy_fn(experiments::experiment_from_json(cfg.at("experiment")),
-                                             worker);
-      });
-      return 0;
-    }
-    if (mpi) {
-      const bool quiet = r.quiet;
-      r.make_evaluator = [&, mo, quiet](const experiments::ExperimentConfig& c,
-                                       experiments::DeployLatency& lat) {
-        if (!quiet) {
-          std::cout << "mpi: controller + " << mpi->size() - 1 << " workers\n" << std::flush;
-        }
-        return std::unique_ptr<search::Evaluator>(std::make_unique<search::MpiEvaluator>(
-            *mpi, nlohmann::json{{"experiment", experiments::to_json(c)}, {"delay_ms", r.delay_ms}},
-            lat.fn, lat.params, mo, [](const std::string& event) {
-              std::cerr << "mnas_search: mpi: " << event << "\n";
-            }));
-      };
-    }
-#endif
-    experiments::run_search(o, r, std::cout);
+    experiments::SearchCommand command = to_command(vm);
+    command.run.on_output = [](const std::string& text) { std::cout << text << std::flush; };
+    command.on_mpi_event = [](const std::string& event) {
+      std::cerr << "mnas_search: mpi: " << event << "\n";
+    };
+    process.run(command);
     return 0;
   } catch (const po::error& e) {
     std::cerr << "mnas_search: " << e.what() << "\n(see mnas_search --help)\n";
-    return exit_code(2);
+    return process.fail(2);
   } catch (const Error& e) {
     std::cerr << "mnas_search: " << e.what() << "\n";
-    return exit_code(2);
+    return process.fail(2);
   } catch (const std::exception& e) {
     std::cerr << "mnas_search: internal error: " << e.what() << "\n";
-    return exit_code(1);
+    return process.fail(1);
   }
 }

@@ -17,8 +17,8 @@ void validate(const ExperimentConfig& c) {
                       "' (expected ppo, random or evolution)");
   }
   if (c.budget < 1) throw ConfigError("budget must be >= 1 trial, got " + std::to_string(c.budget));
-  if (!c.proxy.is_object()) throw ConfigError("proxy must be a JSON object");
-  if (!c.deploy.is_object()) throw ConfigError("deploy must be a JSON object");
+  train::validate(c.proxy);
+  latency::validate(c.deploy);
   search::validate(c.reward);
   search::validate(c.strategy.ppo);
   search::validate(c.strategy.evolution);
@@ -27,8 +27,8 @@ void validate(const ExperimentConfig& c) {
 nlohmann::json to_json(const ExperimentConfig& c) {
   return {{"space", c.space.to_json()},
           {"objective", c.objective},
-          {"proxy", c.proxy},
-          {"deploy", c.deploy},
+          {"proxy", train::to_json(c.proxy)},
+          {"deploy", latency::to_json(c.deploy)},
           {"reward", search::to_json(c.reward)},
           {"strategy",
            {{"name", c.strategy.name},
@@ -75,9 +75,11 @@ ExperimentConfig experiment_from_json(const nlohmann::json& j, const std::string
       if (!value.is_string()) throw ConfigError("objective must be a string");
       c.objective = value.get<std::string>();
     } else if (key == "proxy") {
-      c.proxy = value;
+      if (!value.is_object()) throw ConfigError("proxy must be a JSON object");
+      c.proxy = train::proxy_config_from_json(value);
     } else if (key == "deploy") {
-      c.deploy = value;
+      if (!value.is_object()) throw ConfigError("deploy must be a JSON object");
+      c.deploy = latency::deploy_config_from_json(value);
     } else if (key == "reward") {
       c.reward = search::reward_config_from_json(value);
     } else if (key == "strategy") {
@@ -116,8 +118,8 @@ bool ConfigOverrides::any() const {
          objective;
 }
 
-ExperimentConfig build_config(const ConfigOverrides& o) {
-  ExperimentConfig c = o.config_file ? experiment_from_file(*o.config_file) : ExperimentConfig{};
+ExperimentConfig apply_overrides(ExperimentConfig base, const ConfigOverrides& o) {
+  ExperimentConfig c = o.config_file ? experiment_from_file(*o.config_file) : std::move(base);
   if (o.target_latency) c.reward.target_ms = search::parse_latency_ms(*o.target_latency);
   if (o.budget) c.budget = *o.budget;
   if (o.strategy) c.strategy.name = *o.strategy;
@@ -139,6 +141,8 @@ ExperimentConfig build_config(const ConfigOverrides& o) {
   validate(c);
   return c;
 }
+
+ExperimentConfig build_config(const ConfigOverrides& o) { return apply_overrides({}, o); }
 
 std::string first_difference(const nlohmann::json& a, const nlohmann::json& b,
                              const std::string& prefix) {

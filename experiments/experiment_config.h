@@ -6,8 +6,8 @@
 //   {
 //     "space": "space-mnasnet.json" | {inline search space},
 //     "objective": "synthetic" | "proxy",
-//     "proxy": {...},      // child-trainer configuration (train/), opaque here
-//     "deploy": {...},     // latency configuration (latency/), opaque here
+//     "proxy": {...},      // child-trainer configuration (train::ProxyConfig)
+//     "deploy": {...},     // latency configuration (latency::DeployConfig)
 //     "reward": {"target_ms": 75, "kind": "soft" | "hard" | "custom",
 //                "alpha": -0.07, "beta": -0.07},
 //     "strategy": {"name": "ppo" | "random" | "evolution",
@@ -19,7 +19,16 @@
 // Layers (STYLE.md habit 6): embedded defaults -> --config file -> flags ->
 // validate. A relative "space" path is resolved against the config file's
 // folder; the stored form always holds the space inline. Unknown keys anywhere
-// (outside the opaque proxy/deploy objects) throw ConfigError naming the key.
+// throw ConfigError naming the key. "proxy" and "deploy" are parsed here, once
+// (train::proxy_config_from_json, latency::deploy_config_from_json), and held
+// typed; no other code reads them as JSON.
+//
+// Compatibility: databases written before the typed form store "proxy" and
+// "deploy" as given (partial objects, e.g. {"time_limit_s": 70} and {}), the
+// typed form stores every field. Both parse to the same ExperimentConfig, and
+// `--resume` compares configurations in the canonical form (to_json of the
+// parsed value), so an old database resumes as before. The canonical form is
+// also what the old parser read (it accepted any object there).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -28,10 +37,12 @@
 #include <optional>
 #include <string>
 
+#include "latency/deploy_config.h"
 #include "search/ppo_config.h"
 #include "search/reward.h"
 #include "search/strategy.h"
 #include "space/search_space.h"
+#include "train/child_trainer.h"
 
 namespace mnas::experiments {
 
@@ -55,6 +66,14 @@ inline search::PpoConfig default_ppo_config() {
   return c;
 }
 
+// The child trainer of the embedded default: train::ProxyConfig's defaults
+// with each child stopped after kDefaultChildSeconds.
+inline train::ProxyConfig default_proxy_config() {
+  train::ProxyConfig p;
+  p.time_limit_s = kDefaultChildSeconds;
+  return p;
+}
+
 struct StrategyConfig {
   std::string name = "ppo";  // "ppo", "random", "evolution"
   search::PpoConfig ppo = default_ppo_config();
@@ -64,8 +83,8 @@ struct StrategyConfig {
 struct ExperimentConfig {
   space::SearchSpace space = space::SearchSpace::mnasnet_default();
   std::string objective = kDefaultObjective;  // "synthetic" or "proxy"
-  nlohmann::json proxy = {{"time_limit_s", kDefaultChildSeconds}};
-  nlohmann::json deploy = nlohmann::json::object();
+  train::ProxyConfig proxy = default_proxy_config();  // objective "proxy": the child trainer
+  latency::DeployConfig deploy;  // objective "proxy": where latency is predicted and measured
   search::RewardConfig reward;
   StrategyConfig strategy;
   int64_t budget = kDefaultBudget;  // total trials, >= 1
@@ -73,7 +92,8 @@ struct ExperimentConfig {
 };
 
 // Throws ConfigError naming the field (unknown strategy or objective, budget
-// < 1, reward and strategy constants out of range).
+// < 1, reward and strategy constants out of range, a proxy or deploy field
+// out of range).
 void validate(const ExperimentConfig& config);
 
 // Canonical JSON (space inline, every field explicit).
@@ -101,7 +121,13 @@ struct ConfigOverrides {
   bool any() const;
 };
 
-// defaults -> config file -> overrides -> validate.
+// The one flag layering: `base` -> the config file (which replaces `base`
+// when given) -> the flags -> validate. Throws ConfigError for a bad flag
+// (--reward neither soft nor hard, --reward together with --alpha/--beta, a
+// target latency without unit) or a refused result.
+ExperimentConfig apply_overrides(ExperimentConfig base, const ConfigOverrides& overrides);
+
+// A new experiment: the embedded defaults layered with apply_overrides.
 ExperimentConfig build_config(const ConfigOverrides& overrides);
 
 // The path of the first difference between two JSON values ("reward.target_ms",

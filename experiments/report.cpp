@@ -163,7 +163,7 @@ nlohmann::json train_config(const db::TrialRecord& t, const db::ExperimentRecord
                             const std::string& db_path) {
   const auto config = experiment_from_json(nlohmann::json::parse(e.config));
   const auto arch = space::decode_arch(space::split_block_strings(t.arch));
-  train::TrainConfig c = train::child_train_config(arch, train::proxy_config_from_json(config.proxy));
+  train::TrainConfig c = train::child_train_config(arch, config.proxy);
   const space::GlobalParams widths = config.space.global_params({});
   c.stem_size = widths.stem_size;
   c.depth_divisor = widths.depth_divisor;

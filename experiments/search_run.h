@@ -18,6 +18,11 @@
 // checkpoint of the last committed step; the budget is the experiment's
 // total. With one evaluator slot the resumed search is trial-for-trial the
 // search that was never interrupted.
+//
+// The library prints nothing: progress lines, the end-to-end measurements and
+// the summary reach the caller through RunOptions::on_output (mnas_search
+// writes them to stdout). The steps live one concern per file
+// (experiments/search_steps.h lists them).
 #pragma once
 
 #include <cstdint>
@@ -42,6 +47,10 @@ struct RunOptions {
   bool resume = false;
   int threads = 1;    // LibTorch intra-op threads (controller and children)
   bool quiet = false; // no header and no per-trial lines; the summary stays
+  // Receives the run's text as it happens: the header, one line per trial,
+  // the end-to-end measurements, the summary and the file written, each call
+  // one or more whole lines ending in '\n'. Unset = nothing is reported.
+  std::function<void(const std::string& text)> on_output;
   // Synthetic objective only: sleep this long per trial (tests kill a run
   // mid-trial with it; also shows the progress output at a readable pace).
   int delay_ms = 0;
@@ -71,8 +80,8 @@ struct RunResult {
 };
 
 // Starts (or with options.resume continues) the experiment in
-// options.db_path. Progress and the final summary go to `out`. Holds the
-// database's writer lock (db/writer_lock.h) for the whole run.
+// options.db_path. Progress and the final summary go to options.on_output.
+// Holds the database's writer lock (db/writer_lock.h) for the whole run.
 // Throws, before writing anything (a database it created is removed again):
 // - db::LockedError when another writer (a running search) holds the db;
 // - ConfigError when options.db_path is empty, or options.train_config_path
@@ -83,16 +92,17 @@ struct RunResult {
 // - options.resume is set but the db (or file) holds no experiment;
 // - with options.resume, `overrides` sets something that differs from the
 //   stored configuration (the message names the first differing key).
-RunResult run_search(const ConfigOverrides& overrides, const RunOptions& options,
-                     std::ostream& out);
+RunResult run_search(const ConfigOverrides& overrides, const RunOptions& options);
+// The same with the text appended to `out` (options.on_output replaced).
+RunResult run_search(const ConfigOverrides& overrides, RunOptions options, std::ostream& out);
 
 // The strategy an experiment names, freshly initialised from its seed.
 std::unique_ptr<search::Strategy> make_strategy(const ExperimentConfig& config);
 
 // The accuracy side of config.objective: the synthetic score
 // (search/synthetic.h) or, for "proxy", the proxy child trainer
-// (train::train_child with train::proxy_config_from_json(config.proxy), the
-// trial seed, options.threads and options.device). Needs no database, so MPI
+// (train::train_child with config.proxy, the trial seed, options.threads and
+// options.device; throws ConfigError when these refuse it). Needs no database, so MPI
 // workers build it from the configuration alone.
 search::AccuracyFn make_accuracy_fn(const ExperimentConfig& config, const RunOptions& options);
 

@@ -38,8 +38,33 @@ TEST(ExperimentConfigTest, StrictKeysNamed) {
   EXPECT_THROW_MSG(experiment_from_json({{"objective", "imagenet"}}), ConfigError, "imagenet");
   EXPECT_THROW_MSG(experiment_from_json({{"budget", 0}}), ConfigError, "budget");
   EXPECT_THROW_MSG(experiment_from_json({{"seed", -1}}), ConfigError, "seed");
-  // proxy and deploy are opaque here (validated by their libraries).
-  EXPECT_EQ(experiment_from_json({{"proxy", {{"epochs", 2}}}}).proxy["epochs"], 2);
+  // proxy and deploy are parsed here, once, by their libraries' parsers.
+  EXPECT_EQ(experiment_from_json({{"proxy", {{"epochs", 2}}}}).proxy.epochs, 2);
+  EXPECT_EQ(experiment_from_json({{"deploy", {{"threads", 4}}}}).deploy.threads, 4);
+  EXPECT_THROW_MSG(experiment_from_json({{"proxy", {{"epoch", 2}}}}), ConfigError, "epoch");
+  EXPECT_THROW_MSG(experiment_from_json({{"proxy", {{"batch_size", 0}}}}), ConfigError, "batch_size");
+  EXPECT_THROW_MSG(experiment_from_json({{"deploy", {{"engine", "tensorrt"}}}}), ConfigError,
+                   "tensorrt");
+  EXPECT_THROW_MSG(experiment_from_json({{"deploy", 3}}), ConfigError, "deploy");
+}
+
+// Databases written before proxy and deploy were typed store them as given
+// (the embedded default: {"time_limit_s": 70} and {}). They parse to the same
+// configuration as the canonical form, and the canonical form is what the old
+// parser read: any object there, then train::proxy_config_from_json and
+// latency::deploy_config_from_json.
+TEST(ExperimentConfigTest, OldRawProxyAndDeployFormsParseAlike) {
+  const ExperimentConfig c;
+  nlohmann::json old = to_json(c);
+  old["proxy"] = {{"time_limit_s", 70}};
+  old["deploy"] = nlohmann::json::object();
+  EXPECT_EQ(to_json(experiment_from_json(old)), to_json(c));
+  const nlohmann::json canonical = to_json(c);
+  EXPECT_EQ(train::to_json(train::proxy_config_from_json(canonical.at("proxy"))),
+            canonical.at("proxy"));
+  EXPECT_EQ(latency::to_json(latency::deploy_config_from_json(canonical.at("deploy"))),
+            canonical.at("deploy"));
+  EXPECT_EQ(c.proxy.time_limit_s, kDefaultChildSeconds);
 }
 
 TEST(ExperimentConfigTest, FilesResolveTheSpaceNextToThem) {
@@ -117,6 +142,24 @@ TEST(ExperimentConfigTest, FlagsOverrideAndAreChecked) {
   EXPECT_THROW_MSG(build_config(bad([](auto& b) { b.reward = "custom"; })), ConfigError,
                    "--reward");
   EXPECT_THROW_MSG(build_config(bad([](auto& b) { b.beta = 0.5; })), ConfigError, "beta");
+  EXPECT_THROW_MSG(build_config(bad([](auto& b) { b.reward = "soft", b.alpha = -0.07; })),
+                   ConfigError, "exclude each other");
+}
+
+// --resume layers the flags on the stored configuration with the same
+// function as a new search (apply_overrides), checks included.
+TEST(ExperimentConfigTest, FlagsLayerOnAnyBase) {
+  ExperimentConfig stored;
+  stored.budget = 9;
+  stored.reward.kind = search::RewardKind::kCustom;
+  ConfigOverrides o;
+  o.seed = 3;
+  const auto c = apply_overrides(stored, o);
+  EXPECT_EQ(c.budget, 9);
+  EXPECT_EQ(c.seed, 3u);
+  o.reward = "soft";
+  o.alpha = -0.07;
+  EXPECT_THROW_MSG(apply_overrides(stored, o), ConfigError, "exclude each other");
 }
 
 TEST(ExperimentConfigTest, FirstDifferenceNamesThePath) {

@@ -105,6 +105,71 @@ TEST_F(SearchRunTest, RunsTheBudgetAndRecordsEveryTrial) {
   EXPECT_FALSE(fs::exists(path("none.db")));
 }
 
+// A database written before proxy and deploy were typed holds them as given
+// ({"time_limit_s": 70} and {} for the embedded default); it resumes, agreeing
+// flags and files included, and contradicting ones are still refused.
+TEST_F(SearchRunTest, OldDatabasesWithRawProxyAndDeployResume) {
+  ExperimentConfig c;
+  c.objective = "synthetic";
+  c.budget = 6;
+  c.strategy.name = "random";
+  nlohmann::json old = to_json(c);
+  old["proxy"] = {{"time_limit_s", 70}};
+  old["deploy"] = nlohmann::json::object();
+  {
+    db::Database database(path("old.db"));
+    db::ExperimentStore store(database);
+    const auto strategy = make_strategy(c);
+    store.transaction([&] {
+      const int64_t exp = store.create_experiment(old.dump(), static_cast<int64_t>(c.seed),
+                                                  c.strategy.name, c.budget);
+      store.save_checkpoint(exp, 0, strategy->state().dump(), strategy->weights());
+    });
+  }
+  std::ofstream(path("old.json")) << R"({"objective": "synthetic", "budget": 6,
+    "strategy": {"name": "random"}, "proxy": {"time_limit_s": 70}, "deploy": {}})";
+  auto r = quiet(path("old.db"));
+  r.resume = true;
+  std::ostringstream out;
+  ConfigOverrides contra;
+  contra.budget = 7;
+  EXPECT_THROW_MSG(run_search(contra, r, out), ConfigError, "'budget'", "stored 6, given 7");
+  ConfigOverrides proxy_contra;
+  std::ofstream(path("other.json")) << R"({"objective": "synthetic", "budget": 6,
+    "strategy": {"name": "random"}, "proxy": {"time_limit_s": 60}})";
+  proxy_contra.config_file = path("other.json");
+  EXPECT_THROW_MSG(run_search(proxy_contra, r, out), ConfigError, "proxy.time_limit_s");
+  ConfigOverrides same;
+  same.config_file = path("old.json");
+  same.strategy = "random";
+  EXPECT_EQ(run_search(same, r, out).trials_run, 6);
+  EXPECT_EQ(trials_of(path("old.db")).size(), 6u);
+  EXPECT_EQ(run_search({}, r, out).trials_run, 0);
+}
+
+// --resume layers its flags with the same function as a new search: the
+// check that --reward and --alpha/--beta exclude each other holds there too
+// (it was lost on --resume, where "--reward soft --alpha -0.07" on a custom
+// -0.07/-0.07 experiment was accepted).
+TEST_F(SearchRunTest, ResumeFlagsAreCheckedLikeNewOnes) {
+  ConfigOverrides o;
+  o.objective = "synthetic";
+  o.strategy = "random";
+  o.budget = 2;
+  o.alpha = -0.07;
+  std::ostringstream out;
+  ASSERT_EQ(run_search(o, quiet(path("c.db")), out).trials_run, 2);
+  auto r = quiet(path("c.db"));
+  r.resume = true;
+  ConfigOverrides both;
+  both.reward = "soft";
+  both.alpha = -0.07;
+  EXPECT_THROW_MSG(run_search(both, r, out), ConfigError, "exclude each other");
+  ConfigOverrides same;
+  same.alpha = -0.07;
+  EXPECT_EQ(run_search(same, r, out).trials_run, 0);
+}
+
 // The real objective on a tiny space: children trained on a synthetic proxy,
 // latency from a table profiled on first use, and the best trials measured
 // end to end at the end.

@@ -1,0 +1,92 @@
+// What a trial is evaluated with: the strategy an experiment names, the
+// accuracy side (synthetic score or proxy child trainer), the latency side
+// (synthetic latency or the predictor of the deploy configuration) and the
+// evaluator that combines them.
+#include <memory>
+
+#include "common/error.h"
+#include "experiments/search_run.h"
+#include "latency/measure.h"
+#include "search/ppo_controller.h"
+#include "search/synthetic.h"
+#include "train/child_trainer.h"
+
+namespace mnas::experiments {
+
+uint64_t trial_seed(uint64_t experiment_seed, int64_t index) {
+  uint64_t z = experiment_seed + 0x9E3779B97F4A7C15ULL * (static_cast<uint64_t>(index) + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+space::GlobalParams synthetic_deploy_params(const space::SearchSpace& space) {
+  space::GlobalParams base;
+  base.image_size = 224;
+  base.num_classes = 1000;
+  base.input_channels = 3;
+  return space.global_params(base);
+}
+
+std::unique_ptr<search::Strategy> make_strategy(const ExperimentConfig& c) {
+  const auto sizes = c.space.choice_sizes();
+  // The strategy's RNG stream differs from the child seeds (trial_seed).
+  const uint64_t seed = trial_seed(c.seed, -1);
+  if (c.strategy.name == "ppo") {
+    return std::make_unique<search::PpoController>(sizes, c.strategy.ppo, seed);
+  }
+  if (c.strategy.name == "random") return std::make_unique<search::RandomSearch>(sizes, seed);
+  if (c.strategy.name == "evolution") {
+    return std::make_unique<search::RegularizedEvolution>(sizes, c.strategy.evolution, seed);
+  }
+  throw ConfigError("unknown strategy '" + c.strategy.name + "' (expected ppo, random or evolution)");
+}
+
+search::AccuracyFn make_accuracy_fn(const ExperimentConfig& c, const RunOptions& options) {
+  if (c.objective == "synthetic") {
+    return search::synthetic_accuracy_fn(synthetic_deploy_params(c.space), options.delay_ms);
+  }
+  if (c.objective != "proxy") {
+    throw ConfigError("unknown objective '" + c.objective + "' (expected synthetic or proxy)");
+  }
+  train::ProxyConfig proxy = c.proxy;
+  proxy.threads = options.threads;
+  if (!options.device.empty()) proxy.device = options.device;
+  train::validate(proxy);
+  return [proxy](const space::ArchSpec& arch, uint64_t seed) {
+    train::ProxyConfig p = proxy;
+    p.seed = seed;
+    const train::ChildResult r = train::train_child(arch, p);
+    search::ChildOutcome out;
+    out.status = r.status;
+    out.accuracy = r.top1;
+    out.loss = r.loss;
+    out.train_seconds = r.train_seconds;
+    out.eval_seconds = r.eval_seconds;
+    out.message = r.message;
+    return out;
+  };
+}
+
+DeployLatency make_latency_fn(const ExperimentConfig& c, db::Database& db, const RunOptions& options) {
+  if (c.objective == "synthetic") {
+    const auto deploy = synthetic_deploy_params(c.space);
+    return {search::synthetic_latency_fn(deploy), deploy};
+  }
+  const latency::DeployConfig& deploy = c.deploy;
+  const space::GlobalParams params = c.space.global_params(latency::apply_deploy({}, deploy));
+  auto predictor = std::make_shared<latency::Predictor>(
+      latency::ensure_predictor(db, c.space, deploy, options.quiet));
+  return {[predictor](const space::ArchSpec& arch) { return predictor->predict_ms(arch); }, params};
+}
+
+std::unique_ptr<search::Evaluator> make_evaluator(const ExperimentConfig& c, db::Database& db,
+                                                  const RunOptions& options) {
+  auto accuracy = make_accuracy_fn(c, options);
+  auto latency = make_latency_fn(c, db, options);
+  if (options.make_evaluator) return options.make_evaluator(c, latency);
+  return std::make_unique<search::InProcessEvaluator>(std::move(accuracy), std::move(latency.fn),
+                                                      latency.params, "local");
+}
+
+}  // namespace mnas::experiments
