@@ -344,23 +344,6 @@ TrainConfig child_train_config(const space::ArchSpec& arch, const ProxyConfig& p
   return c;
 }
 
-nlohmann::json to_json(const space::GlobalParams& p) {
-  json j;
-  j["depth_multiplier"] = p.depth_multiplier ? json(*p.depth_multiplier) : json(nullptr);
-  j["depth_divisor"] = p.depth_divisor;
-  j["min_depth"] = p.min_depth;
-  j["stem_size"] = p.stem_size;
-  j["head_size"] = p.head_size;
-  j["num_classes"] = p.num_classes;
-  j["dropout_rate"] = p.dropout_rate;
-  j["bn_decay"] = p.bn_decay;
-  j["bn_epsilon"] = p.bn_epsilon;
-  j["image_size"] = p.image_size;
-  j["input_channels"] = p.input_channels;
-  j["tf_same_padding"] = p.tf_same_padding;
-  return j;
-}
-
 space::GlobalParams global_params_from_json(const nlohmann::json& j) {
   space::GlobalParams p;
   if (!j.is_object()) throw ConfigError("global params: expected a JSON object");
@@ -411,27 +394,6 @@ ModelSpec resolve_model(const TrainConfig& config, int num_classes, int input_ch
   space::validate(m.params);
   m.block_strings = space::encode_arch(m.arch);
   return m;
-}
-
-LrSchedule LrSchedule::from_config(const TrainConfig& c, double steps_per_epoch) {
-  LrSchedule s;
-  s.kind = c.schedule;
-  s.peak_lr = c.base_lr * c.batch_size / c.lr_batch_base;
-  s.warmup_steps = static_cast<int64_t>(c.warmup_epochs * steps_per_epoch);
-  s.decay_steps = std::max(c.decay_epochs * steps_per_epoch, 1e-9);
-  s.decay_rate = c.decay_rate;
-  s.total_steps = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(c.epochs * steps_per_epoch)));
-  return s;
-}
-
-double LrSchedule::at(int64_t step) const {
-  if (step < warmup_steps) return peak_lr * static_cast<double>(step) / warmup_steps;
-  if (kind == "cosine") {
-    const double span = std::max<double>(1.0, static_cast<double>(total_steps - warmup_steps));
-    const double progress = std::min(1.0, static_cast<double>(step - warmup_steps) / span);
-    return peak_lr * 0.5 * (1.0 + std::cos(M_PI * progress));
-  }
-  return peak_lr * std::pow(decay_rate, std::floor(static_cast<double>(step) / decay_steps));
 }
 
 }  // namespace mnas::train
