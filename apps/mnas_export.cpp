@@ -9,9 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
-#include "space/block_codec.h"
+#include "train/checkpoint.h"
 #include "train/export.h"
-#include "train/trainer.h"
 
 namespace po = boost::program_options;
 using nlohmann::json;
@@ -58,16 +57,9 @@ int run(int argc, char** argv) {
   }
   const std::string ckpt = vm["checkpoint"].as<std::string>();
   if (vm.count("info")) {
-    const auto info = mnas::train::read_checkpoint_info(ckpt);
-    std::cout << json{{"checkpoint", ckpt},
-                      {"arch", mnas::space::arch_to_string(mnas::space::decode_arch(info.block_strings))},
-                      {"block_strings", info.block_strings},
-                      {"global_params", mnas::train::to_json(info.params)},
-                      {"step", info.step},
-                      {"total_steps", info.total_steps},
-                      {"has_ema", info.has_ema}}
-                     .dump(2)
-              << "\n";
+    json out = mnas::train::describe_checkpoint(mnas::train::read_checkpoint_info(ckpt));
+    out["checkpoint"] = ckpt;
+    std::cout << out.dump(2) << "\n";
     return 0;
   }
   mnas::train::ExportOptions o;
@@ -84,21 +76,7 @@ int run(int argc, char** argv) {
   o.tolerance = vm["tolerance"].as<double>();
   o.rtol = vm["rtol"].as<double>();
   const auto r = mnas::train::export_checkpoint(o);
-  json out = {{"checkpoint", ckpt}};
-  // -1 = not verified (--no-verify) -> null.
-  auto verified = [](double v) { return v >= 0 ? json(v) : json(nullptr); };
-  if (!o.onnx_path.empty()) {
-    out["onnx"] = {{"path", o.onnx_path},
-                   {"nodes", r.onnx_nodes},
-                   {"max_abs_diff", verified(r.onnx_max_abs_diff)},
-                   {"top1_agreement", verified(r.onnx_top1_agreement)}};
-  }
-  if (!o.torchscript_path.empty()) {
-    out["torchscript"] = {{"path", o.torchscript_path},
-                          {"max_abs_diff", verified(r.torchscript_max_abs_diff)},
-                          {"top1_agreement", verified(r.torchscript_top1_agreement)}};
-  }
-  out["allowed_diff"] = verified(r.allowed_diff);
+  const json out = mnas::train::export_report_json(r, o);
   std::cout << out.dump(2) << "\n";
   return 0;
 }

@@ -7,7 +7,6 @@
 // (resume with --resume).
 #include <boost/program_options.hpp>
 
-#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -35,15 +34,23 @@ constexpr const char* kUsage =
     "Trains a MnasNet (reference recipe by default: experiments/a1.json), prints the\n"
     "result as JSON on stdout and progress on stderr.\n";
 
-json eval_json(const train::EvalResult& e) {
-  return {{"top1", e.top1},       {"top5", e.top5},       {"loss", e.loss},
-          {"images", e.images},   {"seconds", e.seconds}, {"image_size", e.image_size},
-          {"bad_images", e.bad_images}};
-}
-
 // Warnings of the library (undecodable images), one line each on stderr.
 void print_warning(const std::string& message) {
   std::fprintf(stderr, "mnas_train: warning: %s\n", message.c_str());
+}
+
+// Progress of the library, one line each on stderr.
+void print_line(const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); }
+
+train::TrainCallbacks printing_callbacks() {
+  train::TrainCallbacks cb;
+  cb.on_warning = print_warning;
+  cb.on_step = [](const train::StepProgress& p) { print_line(train::format_progress(p)); };
+  cb.on_epoch_eval = [](int64_t epoch, const train::EvalResult& e) {
+    print_line(train::format_epoch_eval(epoch, e));
+  };
+  cb.on_resumed = [](const std::string& checkpoint) { print_line(train::format_resumed(checkpoint)); };
+  return cb;
 }
 
 // Sets one config key from a flag value: JSON when it parses, else a string.
@@ -57,9 +64,8 @@ train::TrainConfig set_key(const train::TrainConfig& c, const std::string& key, 
   return train::train_config_from_json(json{{key, v}}, c);
 }
 
-int run(int argc, char** argv) {
+po::options_description options(std::vector<std::string>* sets) {
   po::options_description opts("Options");
-  std::vector<std::string> sets;
   opts.add_options()
       ("help,h", "show this help")
       ("config", po::value<std::string>(), "JSON file of TrainConfig keys (docs/training.md)")
@@ -77,67 +83,58 @@ int run(int argc, char** argv) {
       ("resume", "continue from --checkpoint when it exists")
       ("max-steps", po::value<std::string>(), "stop after this many optimizer steps")
       ("time-limit", po::value<std::string>(), "stop (with a checkpoint) after this many seconds")
-      ("set", po::value<std::vector<std::string>>(&sets), "KEY=VALUE: any config key (repeatable)")
+      ("set", po::value<std::vector<std::string>>(sets), "KEY=VALUE: any config key (repeatable)")
       ("quiet,q", "no progress lines")
       ("eval", po::value<std::string>(), "evaluate this checkpoint on the test split")
       ("proxy", "run one proxy child training of --arch (train_child)")
       ("proxy-config", po::value<std::string>(), "JSON file of ProxyConfig keys (with --proxy)");
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "mnas_train: " << e.what() << "\n" << kUsage;
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << kUsage << opts;
-    return 0;
-  }
+  return opts;
+}
 
-  if (vm.count("proxy")) {
-    json pj = json::object();
-    if (vm.count("proxy-config")) {
-      const auto path = vm["proxy-config"].as<std::string>();
-      pj = load_json_file(path, "proxy config");
-      try {
-        (void)train::proxy_config_from_json(pj);  // names the file in errors
-      } catch (const ConfigError& e) {
-        throw ConfigError("proxy config '" + path + "': " + e.what());
-      }
+// --proxy-config, then the flags that override it.
+train::ProxyConfig proxy_config(const po::variables_map& vm) {
+  json pj = json::object();
+  if (vm.count("proxy-config")) {
+    const auto path = vm["proxy-config"].as<std::string>();
+    pj = load_json_file(path, "proxy config");
+    try {
+      (void)train::proxy_config_from_json(pj);  // names the file in errors
+    } catch (const ConfigError& e) {
+      throw ConfigError("proxy config '" + path + "': " + e.what());
     }
-    // Flags override the file, through the same typed reader (a negative
-    // --seed is rejected, not wrapped).
-    if (vm.count("data")) pj["data_path"] = vm["data"].as<std::string>();
-    if (vm.count("dataset")) pj["dataset"] = vm["dataset"].as<std::string>();
-    if (vm.count("device")) pj["device"] = vm["device"].as<std::string>();
-    for (const auto& [flag, key] : {std::pair{"seed", "seed"}, std::pair{"threads", "threads"}}) {
-      if (!vm.count(flag)) continue;
-      const auto value = vm[flag].as<std::string>();
-      try {
-        pj[key] = json::parse(value);
-      } catch (const json::exception&) {
-        pj[key] = value;
-      }
-    }
-    const train::ProxyConfig proxy = train::proxy_config_from_json(pj);
-    train::validate(proxy);
-    const std::string arch = vm.count("arch") ? vm["arch"].as<std::string>() : "mnasnet-a1";
-    const auto spec = space::resolve_arch(arch).arch;
-    const auto r = train::train_child(spec, proxy);
-    std::cout << json{{"arch", space::arch_to_string(spec)},
-                      {"status", train::to_string(r.status)},
-                      {"top1", r.top1},
-                      {"loss", r.loss},
-                      {"train_seconds", r.train_seconds},
-                      {"eval_seconds", r.eval_seconds},
-                      {"images_seen", r.images_seen},
-                      {"message", r.message}}
-                     .dump(2)
-              << "\n";
-    return r.status == train::TrialStatus::kOk ? 0 : 1;
   }
+  // Flags override the file, through the same typed reader (a negative
+  // --seed is rejected, not wrapped).
+  if (vm.count("data")) pj["data_path"] = vm["data"].as<std::string>();
+  if (vm.count("dataset")) pj["dataset"] = vm["dataset"].as<std::string>();
+  if (vm.count("device")) pj["device"] = vm["device"].as<std::string>();
+  for (const auto& [flag, key] : {std::pair{"seed", "seed"}, std::pair{"threads", "threads"}}) {
+    if (!vm.count(flag)) continue;
+    const auto value = vm[flag].as<std::string>();
+    try {
+      pj[key] = json::parse(value);
+    } catch (const json::exception&) {
+      pj[key] = value;
+    }
+  }
+  const train::ProxyConfig proxy = train::proxy_config_from_json(pj);
+  train::validate(proxy);
+  return proxy;
+}
 
+int run_proxy(const po::variables_map& vm) {
+  const train::ProxyConfig proxy = proxy_config(vm);
+  const std::string arch = vm.count("arch") ? vm["arch"].as<std::string>() : "mnasnet-a1";
+  const auto spec = space::resolve_arch(arch).arch;
+  const auto r = train::train_child(spec, proxy);
+  json out = train::to_json(r);
+  out["arch"] = space::arch_to_string(spec);
+  std::cout << out.dump(2) << "\n";
+  return r.status == train::TrialStatus::kOk ? 0 : 1;
+}
+
+// Defaults -> --config -> flags -> --set, validated.
+train::TrainConfig train_config(const po::variables_map& vm, const std::vector<std::string>& sets) {
   train::TrainConfig c;
   if (vm.count("config")) c = train::load_train_config(vm["config"].as<std::string>());
   const std::pair<const char*, const char*> flag_keys[] = {
@@ -166,38 +163,49 @@ int run(int argc, char** argv) {
   }
   if (vm.count("quiet")) c.quiet = true;
   train::validate(c);
+  return c;
+}
 
-  if (vm.count("eval")) {
-    // The resolution the checkpoint was last trained at (progressive
-    // resizing trains the first epochs at low_res_size), or --image-size.
-    const std::string ckpt = vm["eval"].as<std::string>();
-    const bool flag = vm.count("image-size") > 0;
-    const auto e = train::evaluate_checkpoint(ckpt, c, flag ? c.image_size : 0);
-    const char* from = flag ? "--image-size" : "checkpoint";
-    std::fprintf(stderr, "mnas_train: evaluated at %d px (%s)\n", e.image_size,
-                 flag ? "--image-size" : "the resolution the checkpoint was trained at");
-    json test = eval_json(e);
-    test["image_size_from"] = from;
-    std::cout << json{{"checkpoint", ckpt}, {"test", test}}.dump(2) << "\n";
-    return 0;
-  }
-  const auto r = train::train(c, vm.count("resume") > 0, print_warning);
-  json out = {{"status", train::to_string(r.status)},
-              {"message", r.message},
-              {"steps", r.steps},
-              {"steps_run", r.steps_run},
-              {"total_steps", r.total_steps},
-              {"images_seen", r.images_seen},
-              {"train_seconds", r.train_seconds},
-              {"train_loss", std::isfinite(r.train_loss) ? json(r.train_loss) : json(nullptr)},
-              {"bad_images", r.bad_images}};
-  if (r.val.images > 0) out["val"] = eval_json(r.val);
-  if (r.test.images > 0) out["test"] = eval_json(r.test);
-  if (!c.checkpoint.empty()) out["checkpoint"] = c.checkpoint;
-  if (!c.source.is_null()) out["source"] = c.source;
-  std::cout << out.dump(2) << "\n";
+int run_eval(const po::variables_map& vm, const train::TrainConfig& c) {
+  // The resolution the checkpoint was last trained at (progressive
+  // resizing trains the first epochs at low_res_size), or --image-size.
+  const std::string ckpt = vm["eval"].as<std::string>();
+  const bool flag = vm.count("image-size") > 0;
+  const auto e = train::evaluate_checkpoint(ckpt, c, flag ? c.image_size : 0);
+  const char* from = flag ? "--image-size" : "checkpoint";
+  std::fprintf(stderr, "mnas_train: evaluated at %d px (%s)\n", e.image_size,
+               flag ? "--image-size" : "the resolution the checkpoint was trained at");
+  json test = train::to_json(e);
+  test["image_size_from"] = from;
+  std::cout << json{{"checkpoint", ckpt}, {"test", test}}.dump(2) << "\n";
+  return 0;
+}
+
+int run_train(const po::variables_map& vm, const train::TrainConfig& c) {
+  const auto r = train::train(c, vm.count("resume") > 0, printing_callbacks());
+  std::cout << train::train_result_json(r, c).dump(2) << "\n";
   if (r.status == train::TrialStatus::kTimeout) return 3;
   return r.status == train::TrialStatus::kOk ? 0 : 1;
+}
+
+int run(int argc, char** argv) {
+  std::vector<std::string> sets;
+  const po::options_description opts = options(&sets);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "mnas_train: " << e.what() << "\n" << kUsage;
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << kUsage << opts;
+    return 0;
+  }
+  if (vm.count("proxy")) return run_proxy(vm);
+  const train::TrainConfig c = train_config(vm, sets);
+  return vm.count("eval") ? run_eval(vm, c) : run_train(vm, c);
 }
 
 }  // namespace

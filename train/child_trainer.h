@@ -73,6 +73,11 @@ struct ChildResult {
 // Never throws for a bad child: divergence (NaN/inf loss), out of memory, the
 // time limit and exceptions become a status + message. Deterministic for a
 // given (arch, proxy) on the same machine and thread count.
+// Implementation: train/child_trainer.cpp.
 ChildResult train_child(const space::ArchSpec& arch, const ProxyConfig& proxy);
+
+// {"status", "top1", "loss", "train_seconds", "eval_seconds", "images_seen",
+// "message"}: what mnas_train --proxy prints (besides the arch).
+nlohmann::json to_json(const ChildResult& result);
 
 }  // namespace mnas::train

@@ -1,4 +1,5 @@
-// ONNX and TorchScript export of a checkpoint (train/export.h). The walk of
+// ONNX and TorchScript export of a checkpoint (train/export.h; library
+// mnas::export, the only one that links libonnx and OpenCV DNN). The walk of
 // model/network_walk.h over the eval-mode network drives both emitters
 // (train/onnx_emitter.h, model/script_emitter.h).
 #include "train/export.h"
@@ -20,9 +21,8 @@
 #include "model/script_emitter.h"
 #include "model/weights.h"
 #include "space/block_codec.h"
+#include "train/checkpoint_io.h"
 #include "train/onnx_emitter.h"
-#include "train/optim.h"
-#include "train/trainer.h"
 
 namespace mnas::train {
 namespace {
@@ -167,6 +167,25 @@ ExportReport export_checkpoint(const ExportOptions& o) {
   if (onnx_file) onnx_file->commit();
   if (ts_file) ts_file->commit();
   return report;
+}
+
+nlohmann::json export_report_json(const ExportReport& r, const ExportOptions& o) {
+  nlohmann::json out = {{"checkpoint", o.checkpoint}};
+  // -1 = not verified (--no-verify) -> null.
+  auto verified = [](double v) { return v >= 0 ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  if (!o.onnx_path.empty()) {
+    out["onnx"] = {{"path", o.onnx_path},
+                   {"nodes", r.onnx_nodes},
+                   {"max_abs_diff", verified(r.onnx_max_abs_diff)},
+                   {"top1_agreement", verified(r.onnx_top1_agreement)}};
+  }
+  if (!o.torchscript_path.empty()) {
+    out["torchscript"] = {{"path", o.torchscript_path},
+                          {"max_abs_diff", verified(r.torchscript_max_abs_diff)},
+                          {"top1_agreement", verified(r.torchscript_top1_agreement)}};
+  }
+  out["allowed_diff"] = verified(r.allowed_diff);
+  return out;
 }
 
 }  // namespace mnas::train

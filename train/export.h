@@ -1,4 +1,6 @@
-// Export of a trained checkpoint for deployment. Torch-free header.
+// Export of a trained checkpoint for deployment: library mnas::export
+// (train/export.cpp, train/onnx_emitter.cpp), kept apart from mnas::train so
+// that training links neither libonnx nor OpenCV DNN. Torch-free header.
 //
 // Both exports are the eval-mode network of the checkpoint (EMA weights when
 // the checkpoint has them, as the reference's export_moving_average=True),
@@ -15,10 +17,12 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 namespace mnas::train {
 
 struct ExportOptions {
-  std::string checkpoint;        // mnas checkpoint (train/trainer.h)
+  std::string checkpoint;        // mnas checkpoint (train/checkpoint.h)
   std::string onnx_path;         // empty = no ONNX
   std::string torchscript_path;  // empty = no TorchScript
   int batch = 1;                 // fixed batch dimension of the ONNX graph
@@ -53,5 +57,11 @@ struct ExportReport {
 // when verification exceeds the tolerance (the message gives the difference,
 // the allowed difference and the top-1 agreement).
 ExportReport export_checkpoint(const ExportOptions& options);
+
+// What mnas_export prints: {"checkpoint", "onnx": {"path", "nodes",
+// "max_abs_diff", "top1_agreement"}, "torchscript": {"path", "max_abs_diff",
+// "top1_agreement"}, "allowed_diff"}, each export only when requested, null
+// for what was not verified.
+nlohmann::json export_report_json(const ExportReport& report, const ExportOptions& options);
 
 }  // namespace mnas::train

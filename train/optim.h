@@ -1,5 +1,6 @@
 // Optimizers and the weight EMA of the MnasNet recipe, on plain tensors so
-// that their state is easy to checkpoint. Torch header (tests and trainer).
+// that their state is easy to checkpoint. Torch header (train/optim.cpp).
+// The learning-rate schedule is Torch-free: train/lr_schedule.h.
 #pragma once
 
 #include <torch/torch.h>
@@ -8,8 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "model/mnasnet.h"
-#include "train/trainer.h"
+#include "train/lr_schedule.h"
 
 namespace mnas::train {
 
@@ -62,17 +62,5 @@ double ema_decay_at(double decay, int64_t num_updates);
 // buffer (BN running mean/variance) of `model`, into the same-named tensors
 // of `ema`; integer buffers (num_batches_tracked) are copied.
 void ema_update(torch::nn::Module& ema, torch::nn::Module& model, double d);
-
-// Every tensor of an mnas checkpoint by key ("model/...", "ema/...",
-// "opt/...", "rng/cpu"), for tests and tools.
-std::map<std::string, torch::Tensor> read_checkpoint_tensors(const std::string& path);
-
-// The network of checkpoint `path`, built from its stored architecture, with
-// the "ema/" weights (when `use_ema` and present) or the "model/" ones; its
-// info in `*info` when given. Throws ConfigError naming the checkpoint when
-// the architecture cannot be built, or a tensor is missing, unexpected or of
-// the wrong shape (every name and shape is checked before anything is used:
-// shared by evaluate_checkpoint and export_checkpoint).
-model::MnasNet load_checkpoint_model(const std::string& path, bool use_ema, CheckpointInfo* info = nullptr);
 
 }  // namespace mnas::train

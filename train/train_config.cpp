@@ -11,12 +11,13 @@
 #include "common/json_file.h"
 #include "space/block_codec.h"
 #include "space/named_archs.h"
-#include "train/child_trainer.h"
+#include "train/config_fields.h"
 
 namespace mnas::train {
 namespace {
 
 using nlohmann::json;
+using namespace detail;
 
 // Every field of TrainConfig by its JSON key, in declaration order.
 template <class C, class V>
@@ -69,117 +70,6 @@ void visit_fields(C& c, V&& v) {
   v("eval_test", c.eval_test);
   v("eval_every_epochs", c.eval_every_epochs);
   v("source", c.source);
-}
-
-template <class C, class V>
-void visit_proxy_fields(C& c, V&& v) {
-  v("dataset", c.dataset);
-  v("data_path", c.data_path);
-  v("image_size", c.image_size);
-  v("num_classes", c.num_classes);
-  v("train_subset", c.train_subset);
-  v("val_subset", c.val_subset);
-  v("split_seed", c.split_seed);
-  v("epochs", c.epochs);
-  v("batch_size", c.batch_size);
-  v("optimizer", c.optimizer);
-  v("lr", c.lr);
-  v("momentum", c.momentum);
-  v("schedule", c.schedule);
-  v("warmup_epochs", c.warmup_epochs);
-  v("weight_decay", c.weight_decay);
-  v("label_smoothing", c.label_smoothing);
-  v("dropout", c.dropout);
-  v("bn_decay", c.bn_decay);
-  v("classifier_init", c.classifier_init);
-  v("augment", c.augment);
-  v("seed", c.seed);
-  v("time_limit_s", c.time_limit_s);
-  v("threads", c.threads);
-  v("device", c.device);
-}
-
-template <class T>
-void assign(const std::string& what, const std::string& key, const json& value, T& out) {
-  auto bad = [&](const char* expected) {
-    throw ConfigError(what + " key '" + key + "': expected " + expected + ", got " + value.dump());
-  };
-  if constexpr (std::is_same_v<T, json>) {
-    if (!value.is_object() && !value.is_null()) bad("a JSON object or null");
-    out = value;
-  } else if constexpr (std::is_same_v<T, bool>) {
-    if (!value.is_boolean()) bad("true or false");
-    out = value.get<bool>();
-  } else if constexpr (std::is_same_v<T, std::string>) {
-    if (!value.is_string()) bad("a string");
-    out = value.get<std::string>();
-  } else if constexpr (std::is_integral_v<T>) {
-    if (!value.is_number_integer()) bad("an integer");
-    if (std::is_unsigned_v<T> && value.is_number_integer() && !value.is_number_unsigned()) {
-      bad("a non-negative integer");
-    }
-    if (value.is_number_unsigned()) {
-      const auto v = value.get<uint64_t>();
-      if (v > static_cast<uint64_t>(std::numeric_limits<T>::max())) bad("a smaller integer");
-      out = static_cast<T>(v);
-    } else {
-      const auto v = value.get<int64_t>();
-      if (v < static_cast<int64_t>(std::numeric_limits<T>::min()) ||
-          v > static_cast<int64_t>(std::numeric_limits<T>::max())) {
-        bad("a smaller integer");
-      }
-      out = static_cast<T>(v);
-    }
-  } else {
-    if (!value.is_number()) bad("a number");
-    out = value.get<double>();
-  }
-}
-
-template <class C, class Visit>
-void read_fields(const json& j, C& c, const std::string& what, Visit visit) {
-  if (!j.is_object()) throw ConfigError(what + ": expected a JSON object, got " + j.dump());
-  for (const auto& [key, value] : j.items()) {
-    bool found = false;
-    visit(c, [&](const char* name, auto& field) {
-      if (key == name) {
-        assign(what, key, value, field);
-        found = true;
-      }
-    });
-    if (!found) {
-      std::string known;
-      visit(c, [&](const char* name, auto&) { known += (known.empty() ? "" : ", ") + std::string(name); });
-      throw ConfigError(what + ": unknown key '" + key + "' (known: " + known + ")");
-    }
-  }
-}
-
-void require(bool ok, const std::string& what, const std::string& field, const std::string& expected) {
-  if (!ok) throw ConfigError(what + " '" + field + "': expected " + expected);
-}
-
-// "cpu", "cuda" or "cuda:N" (N a decimal device index).
-bool is_device_name(const std::string& d) {
-  if (d == "cpu" || d == "cuda") return true;
-  if (d.rfind("cuda:", 0) != 0 || d.size() == 5 || d.size() > 8) return false;
-  return std::all_of(d.begin() + 5, d.end(), [](unsigned char ch) { return std::isdigit(ch); });
-}
-
-void check_threads_and_device(const std::string& w, int threads, const std::string& device) {
-  require(threads >= 1 && threads <= kMaxThreads, w, "threads",
-          "1.." + std::to_string(kMaxThreads) + ", got " + std::to_string(threads));
-  require(is_device_name(device), w, "device", "cpu | cuda | cuda:N, got '" + device + "'");
-}
-
-void check_one_of(const std::string& what, const std::string& field, const std::string& value,
-                  std::initializer_list<const char*> allowed) {
-  std::string list;
-  for (const char* a : allowed) {
-    if (value == a) return;
-    list += (list.empty() ? "" : ", ") + std::string(a);
-  }
-  throw ConfigError(what + " '" + field + "': expected one of " + list + ", got '" + value + "'");
 }
 
 }  // namespace
@@ -272,95 +162,6 @@ TrainConfig load_train_config(const std::string& path, TrainConfig base) {
   }
 }
 
-void validate(const ProxyConfig& c) {
-  const std::string w = "proxy config";
-  check_one_of(w, "dataset", c.dataset, {"folder", "fashion-mnist", "cifar10", "synthetic"});
-  require(c.image_size >= 8 && c.image_size <= 1024, w, "image_size", "8..1024");
-  require(c.num_classes >= 2, w, "num_classes", ">= 2");
-  require(c.train_subset >= 1, w, "train_subset", ">= 1");
-  require(c.val_subset >= 1, w, "val_subset", ">= 1");
-  require(c.epochs > 0 && std::isfinite(c.epochs), w, "epochs", "a finite number > 0");
-  require(c.batch_size >= 1, w, "batch_size", ">= 1");
-  check_one_of(w, "optimizer", c.optimizer, {"rmsprop", "sgd"});
-  require(c.lr > 0, w, "lr", "> 0");
-  require(c.momentum >= 0 && c.momentum < 1, w, "momentum", "in [0, 1)");
-  check_one_of(w, "schedule", c.schedule, {"exponential", "cosine"});
-  require(c.warmup_epochs >= 0, w, "warmup_epochs", ">= 0");
-  require(c.weight_decay >= 0, w, "weight_decay", ">= 0");
-  require(c.label_smoothing >= 0 && c.label_smoothing < 1, w, "label_smoothing", "in [0, 1)");
-  require(c.dropout >= 0 && c.dropout < 1, w, "dropout", "in [0, 1)");
-  require(c.bn_decay > 0 && c.bn_decay < 1, w, "bn_decay", "in (0, 1)");
-  check_one_of(w, "classifier_init", c.classifier_init, {"reference", "zero"});
-  check_one_of(w, "augment", c.augment, {"inception", "crop-flip", "flip", "none"});
-  require(c.time_limit_s >= 0, w, "time_limit_s", ">= 0");
-  check_threads_and_device(w, c.threads, c.device);
-}
-
-nlohmann::json to_json(const ProxyConfig& proxy) {
-  json j = json::object();
-  visit_proxy_fields(proxy, [&](const char* name, const auto& field) { j[name] = field; });
-  return j;
-}
-
-ProxyConfig proxy_config_from_json(const nlohmann::json& j) {
-  ProxyConfig p;
-  read_fields(j, p, "proxy config",
-              [](auto& c, auto&& v) { visit_proxy_fields(c, std::forward<decltype(v)>(v)); });
-  return p;
-}
-
-TrainConfig child_train_config(const space::ArchSpec& arch, const ProxyConfig& proxy) {
-  TrainConfig c;
-  c.arch = space::arch_to_string(arch);
-  c.image_size = proxy.image_size;
-  c.dataset = proxy.dataset;
-  c.data_path = proxy.data_path;
-  c.num_classes = proxy.num_classes;
-  c.train_subset = proxy.train_subset;
-  c.val_holdout = proxy.val_subset;
-  c.split_seed = proxy.split_seed;
-  c.augment = proxy.augment;
-  c.eval_crop = 0.875;
-  c.epochs = proxy.epochs;
-  c.batch_size = proxy.batch_size;
-  c.optimizer = proxy.optimizer;
-  c.base_lr = proxy.lr;
-  c.lr_batch_base = proxy.batch_size;  // lr is the peak, not scaled
-  c.schedule = proxy.schedule;
-  c.warmup_epochs = proxy.warmup_epochs;
-  c.momentum = proxy.momentum;
-  c.weight_decay = proxy.weight_decay;
-  c.label_smoothing = proxy.label_smoothing;
-  c.dropout = proxy.dropout;
-  c.bn_decay = proxy.bn_decay;
-  c.classifier_init = proxy.classifier_init;
-  c.ema_decay = 0;  // a proxy run is too short for the 0.9999 average
-  c.seed = proxy.seed;
-  c.threads = proxy.threads;
-  c.device = proxy.device;
-  c.time_limit_s = proxy.time_limit_s;
-  c.quiet = true;
-  c.eval_test = false;
-  return c;
-}
-
-nlohmann::json to_json(const space::GlobalParams& p) {
-  json j;
-  j["depth_multiplier"] = p.depth_multiplier ? json(*p.depth_multiplier) : json(nullptr);
-  j["depth_divisor"] = p.depth_divisor;
-  j["min_depth"] = p.min_depth;
-  j["stem_size"] = p.stem_size;
-  j["head_size"] = p.head_size;
-  j["num_classes"] = p.num_classes;
-  j["dropout_rate"] = p.dropout_rate;
-  j["bn_decay"] = p.bn_decay;
-  j["bn_epsilon"] = p.bn_epsilon;
-  j["image_size"] = p.image_size;
-  j["input_channels"] = p.input_channels;
-  j["tf_same_padding"] = p.tf_same_padding;
-  return j;
-}
-
 space::GlobalParams global_params_from_json(const nlohmann::json& j) {
   space::GlobalParams p;
   if (!j.is_object()) throw ConfigError("global params: expected a JSON object");
@@ -407,27 +208,6 @@ ModelSpec resolve_model(const TrainConfig& config, int num_classes, int input_ch
   space::validate(m.params);
   m.block_strings = space::encode_arch(m.arch);
   return m;
-}
-
-LrSchedule LrSchedule::from_config(const TrainConfig& c, double steps_per_epoch) {
-  LrSchedule s;
-  s.kind = c.schedule;
-  s.peak_lr = c.base_lr * c.batch_size / c.lr_batch_base;
-  s.warmup_steps = static_cast<int64_t>(c.warmup_epochs * steps_per_epoch);
-  s.decay_steps = std::max(c.decay_epochs * steps_per_epoch, 1e-9);
-  s.decay_rate = c.decay_rate;
-  s.total_steps = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(c.epochs * steps_per_epoch)));
-  return s;
-}
-
-double LrSchedule::at(int64_t step) const {
-  if (step < warmup_steps) return peak_lr * static_cast<double>(step) / warmup_steps;
-  if (kind == "cosine") {
-    const double span = std::max<double>(1.0, static_cast<double>(total_steps - warmup_steps));
-    const double progress = std::min(1.0, static_cast<double>(step - warmup_steps) / span);
-    return peak_lr * 0.5 * (1.0 + std::cos(M_PI * progress));
-  }
-  return peak_lr * std::pow(decay_rate, std::floor(static_cast<double>(step) / decay_steps));
 }
 
 }  // namespace mnas::train

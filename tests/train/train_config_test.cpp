@@ -1,5 +1,5 @@
-// TrainConfig / ProxyConfig JSON and the learning-rate schedule, against the
-// reference recipe (reference section 8) and hand-computed values.
+// TrainConfig and GlobalParams JSON against the reference recipe (reference
+// section 8) and hand-computed values, and the checks ProxyConfig shares.
 #include "train/train_config.h"
 
 #include <gtest/gtest.h>
@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "space/block_codec.h"
+#include "space/describe.h"
 #include "train/child_trainer.h"
 
 namespace mnas::train {
@@ -127,19 +128,6 @@ TEST(TrainConfigTest, LoadTrainConfigUsesTheStrictJsonReader) {
   std::remove(dup.c_str());
 }
 
-TEST(ProxyConfigTest, JsonRoundTripAndStrictKeys) {
-  ProxyConfig p;
-  p.dataset = "synthetic";
-  p.train_subset = 123;
-  const ProxyConfig back = proxy_config_from_json(to_json(p));
-  EXPECT_EQ(to_json(back), to_json(p));
-  EXPECT_NE(error_of([] { proxy_config_from_json(nlohmann::json{{"epochz", 1}}); }).find("'epochz'"),
-            std::string::npos);
-  EXPECT_NO_THROW(validate(ProxyConfig{}));
-  EXPECT_STREQ(to_string(TrialStatus::kDiverged), "diverged");
-  EXPECT_STREQ(to_string(TrialStatus::kTimeout), "timeout");
-}
-
 TEST(ResolveModelTest, NamedArchWithDatasetGeometry) {
   TrainConfig c;
   c.image_size = 32;
@@ -178,64 +166,31 @@ TEST(TrainConfigTest, ArchAsAnArrayOfBlockStringsWithProvenance) {
             std::string::npos);
 }
 
-TEST(TrainConfigTest, ChildConfigIsTheProxyTask) {
-  ProxyConfig p;
-  p.dataset = "synthetic";
-  p.image_size = 40;
-  p.train_subset = 1234;
-  p.val_subset = 321;
-  p.epochs = 2.5;
-  p.batch_size = 48;
-  p.lr = 0.07;
-  p.seed = 99;
-  const auto arch = space::decode_arch({"r1_k3_s11_e1_i32_o16"});
-  const TrainConfig c = child_train_config(arch, p);
-  EXPECT_EQ(c.arch, "r1_k3_s11_e1_i32_o16");
-  EXPECT_EQ(c.dataset, "synthetic");
-  EXPECT_EQ(c.image_size, 40);
-  EXPECT_EQ(c.train_subset, 1234);
-  EXPECT_EQ(c.val_holdout, 321);  // validation carved from the train set
-  EXPECT_EQ(c.epochs, 2.5);
-  EXPECT_EQ(c.batch_size, 48);
-  // The proxy's lr is the peak: base_lr x batch / lr_batch_base = 0.07.
-  EXPECT_DOUBLE_EQ(c.base_lr * c.batch_size / c.lr_batch_base, 0.07);
-  EXPECT_EQ(c.ema_decay, 0.0);
-  EXPECT_FALSE(c.eval_test);  // the test split is never used by the search
-  EXPECT_EQ(c.seed, 99u);
-  EXPECT_NO_THROW(validate(c));
-}
-
-// Reference: batch 4096 on ImageNet (1,281,167 images): peak 0.016 * 4096 /
-// 256 = 0.256, steps/epoch 312.7849, warmup int(5 * 312.78) = 1563, decay
-// every 2.4 * 312.78 = 750.68 steps, computed from step 0 (staircase).
-TEST(LrScheduleTest, ReferenceExponentialStaircase) {
-  TrainConfig c;
-  const LrSchedule s = LrSchedule::from_config(c, 1281167.0 / 4096);
-  EXPECT_DOUBLE_EQ(s.peak_lr, 0.256);
-  EXPECT_EQ(s.warmup_steps, 1563);
-  EXPECT_NEAR(s.decay_steps, 750.6837890625, 1e-9);
-  EXPECT_DOUBLE_EQ(s.at(0), 0.0);
-  EXPECT_NEAR(s.at(781), 0.12791810620601407, 1e-15);
-  // At the end of warm-up the lr drops to 0.256 * 0.97^2 (floor(5/2.4) = 2).
-  EXPECT_NEAR(s.at(1563), 0.2408704, 1e-12);
-  EXPECT_NEAR(s.at(2252), 0.2408704, 1e-12);  // 2252 / 750.68 = 2.9999
-  EXPECT_NEAR(s.at(2253), 0.233644288, 1e-12);
-}
-
-TEST(LrScheduleTest, CosineAfterWarmup) {
-  TrainConfig c;
-  c.schedule = "cosine";
-  c.base_lr = 0.1;
-  c.lr_batch_base = 4096;  // peak = 0.1
-  c.warmup_epochs = 1;
-  c.epochs = 11;
-  const LrSchedule s = LrSchedule::from_config(c, 100.0);
-  EXPECT_EQ(s.warmup_steps, 100);
-  EXPECT_EQ(s.total_steps, 1100);
-  EXPECT_NEAR(s.at(50), 0.05, 1e-15);
-  EXPECT_NEAR(s.at(100), 0.1, 1e-15);
-  EXPECT_NEAR(s.at(600), 0.05, 1e-12);  // half-way: 0.1 * 0.5 * (1 + cos(pi / 2))
-  EXPECT_NEAR(s.at(1100), 0.0, 1e-15);
+// Checkpoints write GlobalParams with space::params_to_json and read them
+// with global_params_from_json: every field survives, unknown keys throw.
+TEST(GlobalParamsJsonTest, RoundTripThroughTheSpaceWriter) {
+  space::GlobalParams p;
+  p.depth_multiplier = 0.75;
+  p.depth_divisor = 4;
+  p.min_depth = 16;
+  p.stem_size = 24;
+  p.head_size = 640;
+  p.num_classes = 10;
+  p.dropout_rate = 0.1;
+  p.bn_decay = 0.9;
+  p.bn_epsilon = 1e-5;
+  p.image_size = 32;
+  p.input_channels = 1;
+  p.tf_same_padding = true;
+  const nlohmann::json j = space::params_to_json(p);
+  EXPECT_EQ(j.size(), 12u);
+  EXPECT_EQ(space::params_to_json(global_params_from_json(j)), j);
+  p.depth_multiplier.reset();
+  EXPECT_TRUE(space::params_to_json(p).at("depth_multiplier").is_null());
+  EXPECT_FALSE(global_params_from_json(space::params_to_json(p)).depth_multiplier.has_value());
+  nlohmann::json bad = j;
+  bad["depth_multipler"] = 1.0;
+  EXPECT_THROW(global_params_from_json(bad), ConfigError);
 }
 
 }  // namespace

@@ -1,0 +1,54 @@
+// The proxy child trainer (train/child_trainer.h): learning, and bad
+// children becoming statuses.
+#include "train/child_trainer.h"
+
+#include <gtest/gtest.h>
+
+#include "space/block_codec.h"
+#include "tests/train/tiny_run.h"
+
+namespace mnas::train {
+namespace {
+
+using test_util::kTinyArch;
+
+ProxyConfig tiny_proxy() {
+  ProxyConfig p;
+  p.dataset = "synthetic";
+  p.image_size = 16;
+  p.num_classes = 4;
+  p.train_subset = 512;
+  p.val_subset = 256;
+  p.batch_size = 32;
+  p.epochs = 4;
+  p.lr = 0.1;
+  p.threads = 1;
+  return p;
+}
+
+TEST(TrainChildTest, LearnsTheSyntheticTaskQuickly) {
+  const auto arch = space::decode_arch(space::split_block_strings(kTinyArch));
+  const ChildResult r = train_child(arch, tiny_proxy());
+  ASSERT_EQ(r.status, TrialStatus::kOk) << r.message;
+  EXPECT_GT(r.top1, 0.6);  // chance is 0.25
+  EXPECT_EQ(r.images_seen, 4 * 512);
+  EXPECT_GT(r.train_seconds, 0.0);
+}
+
+TEST(TrainChildTest, BadChildrenBecomeStatuses) {
+  const auto arch = space::decode_arch(space::split_block_strings(kTinyArch));
+  ProxyConfig p = tiny_proxy();
+  p.lr = 1e30;
+  EXPECT_EQ(train_child(arch, p).status, TrialStatus::kDiverged);
+  p = tiny_proxy();
+  p.num_classes = 1;  // invalid config
+  const ChildResult bad = train_child(arch, p);
+  EXPECT_EQ(bad.status, TrialStatus::kFailed);
+  EXPECT_NE(bad.message.find("num_classes"), std::string::npos);
+  p = tiny_proxy();
+  p.time_limit_s = 1e-9;
+  EXPECT_EQ(train_child(arch, p).status, TrialStatus::kTimeout);
+}
+
+}  // namespace
+}  // namespace mnas::train

@@ -1,0 +1,46 @@
+// The proxy child trainer (train/child_trainer.h): a short training run of
+// child_train_config whose failures all become statuses.
+#include "train/child_trainer.h"
+
+#include "train/torch_support.h"
+#include "train/trainer.h"
+
+namespace mnas::train {
+
+ChildResult train_child(const space::ArchSpec& arch, const ProxyConfig& proxy) {
+  ChildResult out;
+  try {
+    validate(proxy);
+    const TrainConfig c = child_train_config(arch, proxy);
+    const TrainResult r = train(c, false);
+    out.status = r.status;
+    out.message = r.message;
+    out.top1 = r.status == TrialStatus::kOk ? r.val.top1 : 0.0;
+    out.loss = r.val.loss;
+    out.train_seconds = r.train_seconds;
+    out.eval_seconds = r.val.seconds;
+    out.images_seen = r.images_seen;
+  } catch (const c10::Error& e) {
+    out.status = TrialStatus::kFailed;
+    out.message = std::string(is_oom(e.what()) ? "out of memory: " : "") + first_line(e.what_without_backtrace());
+  } catch (const std::bad_alloc&) {
+    out.status = TrialStatus::kFailed;
+    out.message = "out of memory (std::bad_alloc)";
+  } catch (const std::exception& e) {
+    out.status = TrialStatus::kFailed;
+    out.message = first_line(e.what());
+  }
+  return out;
+}
+
+nlohmann::json to_json(const ChildResult& r) {
+  return {{"status", to_string(r.status)},
+          {"top1", r.top1},
+          {"loss", r.loss},
+          {"train_seconds", r.train_seconds},
+          {"eval_seconds", r.eval_seconds},
+          {"images_seen", r.images_seen},
+          {"message", r.message}};
+}
+
+}  // namespace mnas::train
