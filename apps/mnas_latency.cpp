@@ -126,31 +126,27 @@ latency::MeasureOptions measure_options(const po::variables_map& vm) {
   return o;
 }
 
-int cmd_measure(const Args& a) {
-  const DeployConfig d = deploy_from(a.vm);
-  const auto e = arch_from(a.positional, a.vm, d);
-  const int repeat = a.vm["repeat"].as<int>();
-  if (repeat < 1) throw ConfigError("--repeat should be >= 1, got " + std::to_string(repeat));
-  const auto rm = latency::measure_repeated(e.arch, e.params, d, measure_options(a.vm), repeat,
-                                            a.vm.count("db") ? a.vm["db"].as<std::string>() : "");
+void print_measure_json(const latency::ArchEntry& e, const DeployConfig& d,
+                        const latency::RepeatedMeasurement& rm) {
   const auto& ms = rm.runs;
-  const std::string& constant_from = rm.reference_constant_from;
-  const double mid = rm.stats.median_ms, spread = rm.stats.max_deviation_percent;
-  if (a.vm.count("json")) {
-    nlohmann::json j = {{"arch", e.label}, {"deploy", latency::to_json(d)},
-                        {"engine", ms[0].engine}, {"repeats", nlohmann::json::array()},
-                        {"median_ms", mid}, {"max_deviation_percent", spread},
-                        {"reference_ms", ms[0].reference_ms},
-                        {"reference_constant_from", constant_from}};
-    for (const auto& m : ms) {
-      j["repeats"].push_back({{"median_ms", m.median_ms}, {"p10_ms", m.p10_ms},
-                              {"p90_ms", m.p90_ms}, {"raw_median_ms", m.raw_median_ms},
-                              {"runs", m.runs},
-                              {"compile_ms", m.compile_ms}});
-    }
-    std::cout << j.dump(2) << "\n";
-    return 0;
+  nlohmann::json j = {{"arch", e.label}, {"deploy", latency::to_json(d)},
+                      {"engine", ms[0].engine}, {"repeats", nlohmann::json::array()},
+                      {"median_ms", rm.stats.median_ms},
+                      {"max_deviation_percent", rm.stats.max_deviation_percent},
+                      {"reference_ms", ms[0].reference_ms},
+                      {"reference_constant_from", rm.reference_constant_from}};
+  for (const auto& m : ms) {
+    j["repeats"].push_back({{"median_ms", m.median_ms}, {"p10_ms", m.p10_ms},
+                            {"p90_ms", m.p90_ms}, {"raw_median_ms", m.raw_median_ms},
+                            {"runs", m.runs},
+                            {"compile_ms", m.compile_ms}});
   }
+  std::cout << j.dump(2) << "\n";
+}
+
+void print_measure_text(const latency::ArchEntry& e, const DeployConfig& d,
+                        const latency::RepeatedMeasurement& rm) {
+  const auto& ms = rm.runs;
   std::cout << e.label << "\n  " << d.device << ", engine " << ms[0].engine << ", "
             << d.threads << " thread(s), " << d.image_size << " px, batch " << d.batch << "\n";
   if (ms[0].reference_ms > 0) {
@@ -158,8 +154,8 @@ int cmd_measure(const Args& a) {
               << latency::reference_workload(d) << ", "
               << fixed(ms[0].reference_ms) << " ms nominal; --raw for wall-clock times)\n";
     std::cout << "  reference constant "
-              << (constant_from.empty() ? std::string("measured in this process")
-                                        : "from " + constant_from)
+              << (rm.reference_constant_from.empty() ? std::string("measured in this process")
+                                                     : "from " + rm.reference_constant_from)
               << "\n";
   } else {
     std::cout << "  raw wall-clock times\n";
@@ -171,28 +167,29 @@ int cmd_measure(const Args& a) {
     std::cout << "  (" << ms[r].runs << " runs, compile " << fixed(ms[r].compile_ms, 0) << " ms)\n";
   }
   if (ms.size() > 1) {
-    std::cout << "  median of medians " << fixed(mid) << " ms, max deviation " << fixed(spread, 2)
-              << " %\n";
+    std::cout << "  median of medians " << fixed(rm.stats.median_ms) << " ms, max deviation "
+              << fixed(rm.stats.max_deviation_percent, 2) << " %\n";
+  }
+}
+
+int cmd_measure(const Args& a) {
+  const DeployConfig d = deploy_from(a.vm);
+  const auto e = arch_from(a.positional, a.vm, d);
+  const int repeat = a.vm["repeat"].as<int>();
+  if (repeat < 1) throw ConfigError("--repeat should be >= 1, got " + std::to_string(repeat));
+  // The constant of the --db table, else the one cached for this host.
+  const auto rm = latency::measure_repeated(e.arch, e.params, d, measure_options(a.vm), repeat,
+                                            a.vm.count("db") ? a.vm["db"].as<std::string>() : "");
+  if (a.vm.count("json")) {
+    print_measure_json(e, d, rm);
+  } else {
+    print_measure_text(e, d, rm);
   }
   return 0;
 }
 
-int cmd_profile(const Args& a) {
-  const DeployConfig d = deploy_from(a.vm);
-  // The table grows for minutes: one writer at a time (a search profiling
-  // into its experiment db holds the same lock).
-  db::WriterLock lock(need(a.vm, "db"), "mnas_latency profile");
-  db::Database db(need(a.vm, "db"));
-  if (a.vm.count("archs")) {
-    const auto entries = latency::read_arch_file(a.vm["archs"].as<std::string>(), base_params(a.vm, d));
-    // NOTE: shown even with --quiet, as it always was.
-    const int n = latency::profile_archs(db, entries, d, latency::stderr_progress());
-    std::cout << "profiled " << n << " new layer(s)\n";
-    return 0;
-  }
-  const auto space = space_from(a.vm);
-  const auto p = latency::ensure_predictor(db, space, d, latency::PredictorOptions{},
-                                           latency::stderr_progress_unless(a.vm.count("quiet") > 0));
+// The table and correction of `p`, as `profile` reports them.
+void print_predictor(const latency::Predictor& p) {
   const auto& c = p.correction();
   std::cout << "table " << latency::to_string(p.table().id) << ": " << p.table().layers.size()
             << " layers, " << p.table().calibration.size() << " calibration architectures\n"
@@ -212,6 +209,25 @@ int cmd_profile(const Args& a) {
   }
   std::cout << " + " << fixed(c.per_layer_ms, 4) << " ms x layers + " << fixed(c.per_mact_ms, 4)
             << " ms x M activations + " << fixed(c.offset_ms, 3) << " ms\n";
+}
+
+int cmd_profile(const Args& a) {
+  const DeployConfig d = deploy_from(a.vm);
+  // The table grows for minutes: one writer at a time (a search profiling
+  // into its experiment db holds the same lock).
+  db::WriterLock lock(need(a.vm, "db"), "mnas_latency profile");
+  db::Database db(need(a.vm, "db"));
+  if (a.vm.count("archs")) {
+    const auto entries = latency::read_arch_file(a.vm["archs"].as<std::string>(), base_params(a.vm, d));
+    // NOTE: shown even with --quiet, as it always was.
+    const int n = latency::profile_archs(db, entries, d, latency::stderr_progress());
+    std::cout << "profiled " << n << " new layer(s)\n";
+    return 0;
+  }
+  const auto space = space_from(a.vm);
+  const auto p = latency::ensure_predictor(db, space, d, latency::PredictorOptions{},
+                                           latency::stderr_progress_unless(a.vm.count("quiet") > 0));
+  print_predictor(p);
   return 0;
 }
 

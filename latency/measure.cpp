@@ -16,6 +16,28 @@ namespace mnas::latency {
 
 using namespace internal;
 
+namespace {
+
+// Fills the figures of `m` from its timed runs (`times`, normalised when
+// ref_ms > 0, and `raw`) and the deploy configuration they ran under.
+void record(Measurement& m, std::vector<double> times, std::vector<double> raw, const std::string& engine,
+            const DeployConfig& deploy, double ref_ms) {
+  const Timing t = summarize(std::move(times));
+  m.median_ms = t.median_ms;
+  m.p10_ms = t.p10_ms;
+  m.p90_ms = t.p90_ms;
+  m.runs = t.runs;
+  m.raw_median_ms = summarize(std::move(raw)).median_ms;
+  m.engine = engine;
+  m.device = deploy.device;
+  m.threads = deploy.threads;
+  m.batch = deploy.batch;
+  m.image_size = deploy.image_size;
+  m.reference_ms = ref_ms;
+}
+
+}  // namespace
+
 Measurement measure(const space::ArchSpec& arch, const space::GlobalParams& params,
                     const DeployConfig& deploy) {
   return measure(arch, params, deploy, MeasureOptions{});
@@ -40,18 +62,7 @@ Measurement measure(const space::ArchSpec& arch, const space::GlobalParams& para
   std::vector<double> times, raw;
   sample_runner(run, x, device, o.warmup, o.min_runs, o.max_runs, o.min_time_ms, times,
                 ref ? &*ref : nullptr, &raw);
-  const Timing t = summarize(std::move(times));
-  m.raw_median_ms = summarize(std::move(raw)).median_ms;
-  m.reference_ms = ref_ms;
-  m.median_ms = t.median_ms;
-  m.p10_ms = t.p10_ms;
-  m.p90_ms = t.p90_ms;
-  m.runs = t.runs;
-  m.engine = engine;
-  m.device = deploy.device;
-  m.threads = deploy.threads;
-  m.batch = deploy.batch;
-  m.image_size = deploy.image_size;
+  record(m, std::move(times), std::move(raw), engine, deploy, ref_ms);
   return m;
 }
 
@@ -94,18 +105,7 @@ std::vector<Measurement> measure_many(const std::vector<ModelToMeasure>& models,
     }
   }
   for (size_t i = 0; i < models.size(); ++i) {
-    const Timing t = summarize(std::move(times[i]));
-    out[i].median_ms = t.median_ms;
-    out[i].p10_ms = t.p10_ms;
-    out[i].p90_ms = t.p90_ms;
-    out[i].runs = t.runs;
-    out[i].raw_median_ms = summarize(std::move(raw[i])).median_ms;
-    out[i].engine = engine;
-    out[i].device = deploy.device;
-    out[i].threads = deploy.threads;
-    out[i].batch = deploy.batch;
-    out[i].image_size = deploy.image_size;
-    out[i].reference_ms = ref_ms;
+    record(out[i], std::move(times[i]), std::move(raw[i]), engine, deploy, ref_ms);
   }
   return out;
 }
