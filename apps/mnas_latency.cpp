@@ -14,11 +14,6 @@
 #include <boost/program_options.hpp>
 
 #include <algorithm>
-#include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -34,7 +29,9 @@
 #include "latency/latency_table.h"
 #include "latency/measure.h"
 #include "latency/predictor.h"
+#include "latency/progress.h"
 #include "latency/table_store.h"
+#include "latency/validation.h"
 #include "space/block_codec.h"
 #include "space/counters.h"
 #include "space/search_space.h"
@@ -129,68 +126,27 @@ latency::MeasureOptions measure_options(const po::variables_map& vm) {
   return o;
 }
 
-// Where `measure` without --db keeps its reference constant, so that figures
-// of separate runs share it: $MNAS_CACHE_DIR, else $XDG_CACHE_HOME/mnas, else
-// $HOME/.cache/mnas (reference.db). "" when none can be created: the
-// constant is then measured in every process.
-std::string reference_cache_db() {
-  namespace fs = std::filesystem;
-  fs::path dir;
-  if (const char* d = std::getenv("MNAS_CACHE_DIR"); d && *d) {
-    dir = d;
-  } else if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) {
-    dir = fs::path(x) / "mnas";
-  } else if (const char* h = std::getenv("HOME"); h && *h) {
-    dir = fs::path(h) / ".cache" / "mnas";
-  } else {
-    return "";
+void print_measure_json(const latency::ArchEntry& e, const DeployConfig& d,
+                        const latency::RepeatedMeasurement& rm) {
+  const auto& ms = rm.runs;
+  nlohmann::json j = {{"arch", e.label}, {"deploy", latency::to_json(d)},
+                      {"engine", ms[0].engine}, {"repeats", nlohmann::json::array()},
+                      {"median_ms", rm.stats.median_ms},
+                      {"max_deviation_percent", rm.stats.max_deviation_percent},
+                      {"reference_ms", ms[0].reference_ms},
+                      {"reference_constant_from", rm.reference_constant_from}};
+  for (const auto& m : ms) {
+    j["repeats"].push_back({{"median_ms", m.median_ms}, {"p10_ms", m.p10_ms},
+                            {"p90_ms", m.p90_ms}, {"raw_median_ms", m.raw_median_ms},
+                            {"runs", m.runs},
+                            {"compile_ms", m.compile_ms}});
   }
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return "";
-  return (dir / "reference.db").string();
+  std::cout << j.dump(2) << "\n";
 }
 
-int cmd_measure(const Args& a) {
-  const DeployConfig d = deploy_from(a.vm);
-  const auto e = arch_from(a.positional, a.vm, d);
-  const int repeat = a.vm["repeat"].as<int>();
-  if (repeat < 1) throw ConfigError("--repeat should be >= 1, got " + std::to_string(repeat));
-  auto opts = measure_options(a.vm);
-  std::string constant_from;
-  if (opts.normalize && d.device == "cpu") {
-    // The table's reference constant (figures comparable with its rows), or
-    // the one cached for this host (figures comparable from run to run).
-    const std::string path = a.vm.count("db") ? a.vm["db"].as<std::string>() : reference_cache_db();
-    if (!path.empty()) {
-      db::Database db(path);
-      opts.reference_ms = latency::table_reference_ms(db, d);
-      constant_from = path;
-    }
-  }
-  std::vector<latency::Measurement> ms;
-  for (int r = 0; r < repeat; ++r) ms.push_back(latency::measure(e.arch, e.params, d, opts));
-  std::vector<double> medians;
-  for (const auto& m : ms) medians.push_back(m.median_ms);
-  std::sort(medians.begin(), medians.end());
-  const double mid = medians[medians.size() / 2];
-  double spread = 0.0;
-  for (double v : medians) spread = std::max(spread, std::abs(v - mid) / mid * 100.0);
-  if (a.vm.count("json")) {
-    nlohmann::json j = {{"arch", e.label}, {"deploy", latency::to_json(d)},
-                        {"engine", ms[0].engine}, {"repeats", nlohmann::json::array()},
-                        {"median_ms", mid}, {"max_deviation_percent", spread},
-                        {"reference_ms", ms[0].reference_ms},
-                        {"reference_constant_from", constant_from}};
-    for (const auto& m : ms) {
-      j["repeats"].push_back({{"median_ms", m.median_ms}, {"p10_ms", m.p10_ms},
-                              {"p90_ms", m.p90_ms}, {"raw_median_ms", m.raw_median_ms},
-                              {"runs", m.runs},
-                              {"compile_ms", m.compile_ms}});
-    }
-    std::cout << j.dump(2) << "\n";
-    return 0;
-  }
+void print_measure_text(const latency::ArchEntry& e, const DeployConfig& d,
+                        const latency::RepeatedMeasurement& rm) {
+  const auto& ms = rm.runs;
   std::cout << e.label << "\n  " << d.device << ", engine " << ms[0].engine << ", "
             << d.threads << " thread(s), " << d.image_size << " px, batch " << d.batch << "\n";
   if (ms[0].reference_ms > 0) {
@@ -198,8 +154,8 @@ int cmd_measure(const Args& a) {
               << latency::reference_workload(d) << ", "
               << fixed(ms[0].reference_ms) << " ms nominal; --raw for wall-clock times)\n";
     std::cout << "  reference constant "
-              << (constant_from.empty() ? std::string("measured in this process")
-                                        : "from " + constant_from)
+              << (rm.reference_constant_from.empty() ? std::string("measured in this process")
+                                                     : "from " + rm.reference_constant_from)
               << "\n";
   } else {
     std::cout << "  raw wall-clock times\n";
@@ -211,32 +167,29 @@ int cmd_measure(const Args& a) {
     std::cout << "  (" << ms[r].runs << " runs, compile " << fixed(ms[r].compile_ms, 0) << " ms)\n";
   }
   if (ms.size() > 1) {
-    std::cout << "  median of medians " << fixed(mid) << " ms, max deviation " << fixed(spread, 2)
-              << " %\n";
+    std::cout << "  median of medians " << fixed(rm.stats.median_ms) << " ms, max deviation "
+              << fixed(rm.stats.max_deviation_percent, 2) << " %\n";
+  }
+}
+
+int cmd_measure(const Args& a) {
+  const DeployConfig d = deploy_from(a.vm);
+  const auto e = arch_from(a.positional, a.vm, d);
+  const int repeat = a.vm["repeat"].as<int>();
+  if (repeat < 1) throw ConfigError("--repeat should be >= 1, got " + std::to_string(repeat));
+  // The constant of the --db table, else the one cached for this host.
+  const auto rm = latency::measure_repeated(e.arch, e.params, d, measure_options(a.vm), repeat,
+                                            a.vm.count("db") ? a.vm["db"].as<std::string>() : "");
+  if (a.vm.count("json")) {
+    print_measure_json(e, d, rm);
+  } else {
+    print_measure_text(e, d, rm);
   }
   return 0;
 }
 
-int cmd_profile(const Args& a) {
-  const DeployConfig d = deploy_from(a.vm);
-  // The table grows for minutes: one writer at a time (a search profiling
-  // into its experiment db holds the same lock).
-  db::WriterLock lock(need(a.vm, "db"), "mnas_latency profile");
-  db::Database db(need(a.vm, "db"));
-  const bool quiet = a.vm.count("quiet") > 0;
-  if (a.vm.count("archs")) {
-    const auto entries = latency::read_arch_file(a.vm["archs"].as<std::string>(), base_params(a.vm, d));
-    std::vector<space::LayerSpec> layers;
-    for (const auto& e : entries) {
-      for (auto& l : space::expand_layers(e.arch, e.params)) layers.push_back(l);
-    }
-    // Geometry only: layers carry their own widths, so any entry's params do.
-    const int n = latency::profile_layers(db, layers, entries[0].params, d, {});
-    std::cout << "profiled " << n << " new layer(s)\n";
-    return 0;
-  }
-  const auto space = space_from(a.vm);
-  const auto p = latency::ensure_predictor(db, space, d, quiet);
+// The table and correction of `p`, as `profile` reports them.
+void print_predictor(const latency::Predictor& p) {
   const auto& c = p.correction();
   std::cout << "table " << latency::to_string(p.table().id) << ": " << p.table().layers.size()
             << " layers, " << p.table().calibration.size() << " calibration architectures\n"
@@ -256,6 +209,25 @@ int cmd_profile(const Args& a) {
   }
   std::cout << " + " << fixed(c.per_layer_ms, 4) << " ms x layers + " << fixed(c.per_mact_ms, 4)
             << " ms x M activations + " << fixed(c.offset_ms, 3) << " ms\n";
+}
+
+int cmd_profile(const Args& a) {
+  const DeployConfig d = deploy_from(a.vm);
+  // The table grows for minutes: one writer at a time (a search profiling
+  // into its experiment db holds the same lock).
+  db::WriterLock lock(need(a.vm, "db"), "mnas_latency profile");
+  db::Database db(need(a.vm, "db"));
+  if (a.vm.count("archs")) {
+    const auto entries = latency::read_arch_file(a.vm["archs"].as<std::string>(), base_params(a.vm, d));
+    // NOTE: shown even with --quiet, as it always was.
+    const int n = latency::profile_archs(db, entries, d, latency::stderr_progress());
+    std::cout << "profiled " << n << " new layer(s)\n";
+    return 0;
+  }
+  const auto space = space_from(a.vm);
+  const auto p = latency::ensure_predictor(db, space, d, latency::PredictorOptions{},
+                                           latency::stderr_progress_unless(a.vm.count("quiet") > 0));
+  print_predictor(p);
   return 0;
 }
 
@@ -301,40 +273,21 @@ int cmd_validate(const Args& a) {
   db::Database db(need(a.vm, "db"));
   const auto entries = latency::read_arch_file(need(a.vm, "archs"), base_params(a.vm, d));
   const auto space = space_from(a.vm);
-  const auto p = latency::ensure_predictor(db, space, d, a.vm.count("quiet") > 0);
-  const auto flops = latency::FlopsPredictor::fit(p.table(), p.params());
-  // Check every layer first: fail before measuring anything.
-  std::vector<std::vector<space::LayerSpec>> layers;
-  for (const auto& e : entries) {
-    layers.push_back(space::expand_layers(e.arch, e.params));
-    const auto missing = latency::missing_layers(p.table(), layers.back());
-    if (!missing.empty()) {
-      throw latency::MissingLayerError(missing.front(), p.table().id);
-    }
-  }
-  DeployConfig concrete = d;
-  concrete.engine = p.table().id.engine;
-  auto opts = measure_options(a.vm);
-  if (opts.normalize) opts.reference_ms = latency::table_reference_ms(db, concrete);
-  std::vector<latency::ModelToMeasure> models;
-  for (const auto& e : entries) models.push_back({e.arch, e.params});
   const bool verbose = !a.vm.count("quiet");
-  const auto ms = latency::measure_many(models, concrete, opts, a.vm["rounds"].as<int>(), !verbose);
-  std::vector<double> meas, lut, fl;
-  if (verbose) std::cout << "measured_ms  lut_ms  flops_ms  arch\n";
-  for (size_t i = 0; i < entries.size(); ++i) {
-    meas.push_back(ms[i].median_ms);
-    lut.push_back(p.predict_ms(layers[i]));
-    fl.push_back(flops.predict_ms(layers[i]));
-    if (verbose) {
-      std::cout << fixed(meas.back()) << "  " << fixed(lut.back()) << "  " << fixed(fl.back())
-                << "  " << entries[i].label << "\n";
+  const auto v = latency::validate_predictors(db, space, entries, d, measure_options(a.vm),
+                                              a.vm["rounds"].as<int>(),
+                                              latency::stderr_progress_unless(!verbose));
+  if (verbose) {
+    std::cout << "measured_ms  lut_ms  flops_ms  arch\n";
+    for (const auto& r : v.rows) {
+      std::cout << fixed(r.measured_ms) << "  " << fixed(r.lut_ms) << "  " << fixed(r.flops_ms)
+                << "  " << r.label << "\n";
     }
   }
-  std::cout << entries.size() << " architectures, table " << latency::to_string(p.table().id)
-            << " (" << p.table().calibration.size() << " calibration architectures)\n";
-  print_accuracy("LUT", latency::accuracy(lut, meas));
-  print_accuracy("FLOPs", latency::accuracy(fl, meas));
+  std::cout << v.rows.size() << " architectures, table " << latency::to_string(v.table) << " ("
+            << v.calibration_archs << " calibration architectures)\n";
+  print_accuracy("LUT", v.lut);
+  print_accuracy("FLOPs", v.flops);
   return 0;
 }
 
