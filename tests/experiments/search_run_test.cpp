@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "../space/expect_throw_msg.h"
+#include "tests/common/subprocess.h"
 #include "common/error.h"
 #include "db/experiment_store.h"
 #include "experiments/report.h"
@@ -240,18 +241,9 @@ struct Output {
   std::string out, err;
 };
 
-Output run_binary(const std::string& args, const fs::path& dir) {
-  const std::string out = (dir / "stdout.txt").string(), err = (dir / "stderr.txt").string();
-  const int status = std::system((kBinary + " " + args + " >" + out + " 2>" + err).c_str());
-  Output o;
-  o.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream a(out), b(err);
-  std::stringstream sa, sb;
-  sa << a.rdbuf();
-  sb << b.rdbuf();
-  o.out = sa.str();
-  o.err = sb.str();
-  return o;
+Output run_binary(const std::string& args) {
+  const auto r = mnas::testing::run_command(kBinary + " " + args);
+  return {r.exit_code, r.out, r.err};
 }
 
 pid_t spawn(const std::vector<std::string>& args) {
@@ -301,7 +293,7 @@ TEST_F(SearchRunTest, KillNineThenResumeEqualsAnUninterruptedSearch) {
   std::ofstream(config) << R"({"objective": "synthetic", "budget": 40, "seed": 11,
     "strategy": {"name": "ppo", "ppo": {"batch_size": 5, "minibatch_size": 5, "epochs": 1}}})";
   const std::string ref = path("ref.db"), db = path("killed.db");
-  const auto r = run_binary("--config " + config + " --db " + ref + " --quiet", dir_);
+  const auto r = run_binary("--config " + config + " --db " + ref + " --quiet");
   ASSERT_EQ(r.rc, 0) << r.err;
 
   // Killed twice mid-run (a trial sleeps 20 ms, so the kill lands mid-trial
@@ -310,7 +302,7 @@ TEST_F(SearchRunTest, KillNineThenResumeEqualsAnUninterruptedSearch) {
   const int64_t after_first = finished_in(db);
   EXPECT_LT(after_first, 40);
   ASSERT_TRUE(kill_at({"--resume", "--db", db, "--delay-ms", "20", "--quiet"}, db, 23));
-  const auto done = run_binary("--resume --db " + db, dir_);
+  const auto done = run_binary("--resume --db " + db);
   ASSERT_EQ(done.rc, 0) << done.err;
   EXPECT_NE(done.out.find("resuming experiment 1"), std::string::npos);
 
@@ -342,19 +334,19 @@ TEST_F(SearchRunTest, BadInputIsRejectedWithExitCode2AndNothingOnStdout) {
       {"--reward medium", "medium"},              {"--budget 0", "budget"},
       {"--bogus", "bogus"}};
   for (const auto& [args, message] : cases) {
-    const auto r = run_binary(args + " --db " + db, dir_);
+    const auto r = run_binary(args + " --db " + db);
     EXPECT_EQ(r.rc, 2) << args;
     EXPECT_EQ(r.out, "") << args;
     EXPECT_NE(r.err.find("mnas_search:"), std::string::npos) << args;
     EXPECT_NE(r.err.find(message), std::string::npos) << args << ": " << r.err;
     EXPECT_FALSE(fs::exists(db)) << args;
   }
-  ASSERT_EQ(run_binary("--objective synthetic --budget 3 --strategy random --quiet --db " + db, dir_).rc, 0);
-  const auto again = run_binary("--objective synthetic --budget 3 --db " + db, dir_);
+  ASSERT_EQ(run_binary("--objective synthetic --budget 3 --strategy random --quiet --db " + db).rc, 0);
+  const auto again = run_binary("--objective synthetic --budget 3 --db " + db);
   EXPECT_EQ(again.rc, 2);
   EXPECT_EQ(again.out, "");
   EXPECT_NE(again.err.find("already holds experiment 1"), std::string::npos) << again.err;
-  const auto contra = run_binary("--resume --strategy ppo --db " + db, dir_);
+  const auto contra = run_binary("--resume --strategy ppo --db " + db);
   EXPECT_EQ(contra.rc, 2);
   EXPECT_NE(contra.err.find("strategy.name"), std::string::npos) << contra.err;
   EXPECT_EQ(trials_of(db).size(), 3u);

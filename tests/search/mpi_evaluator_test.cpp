@@ -17,7 +17,11 @@
 #include <string>
 #include <vector>
 
+#include "tests/common/subprocess.h"
+
 namespace {
+
+using mnas::testing::run_command;
 
 // Every mpirun of these tests is bounded: `timeout` ends a job that hangs
 // (exit status 124) with SIGTERM, which mpirun passes on to its ranks.
@@ -42,19 +46,13 @@ struct Run {
 
 // KILL_AT: a trial index or "start" (see search/tools/mpi_driver.cpp).
 Run run_driver(int trials, int kill_rank, const std::string& kill_at) {
-  const std::string cmd = bounded_mpirun() + MNAS_MPI_DRIVER + " " + std::to_string(trials) + " " +
-                          std::to_string(kill_rank) + " " + kill_at + " 2>/dev/null";
   Run run;
   const auto start = std::chrono::steady_clock::now();
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return run;
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  const int status = pclose(pipe);
+  const auto job = run_command(bounded_mpirun() + MNAS_MPI_DRIVER + " " + std::to_string(trials) +
+                               " " + std::to_string(kill_rank) + " " + kill_at);
   run.seconds = seconds_since(start);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  run.exit_code = job.exit_code;
+  const std::string& out = job.out;
   size_t pos = 0;
   while (pos < out.size()) {
     const size_t end = out.find('\n', pos);
@@ -157,14 +155,9 @@ std::string fresh_db(const std::string& name) {
 // The trials of the experiment in `db` (mnas_report --trials --format json);
 // empty when it holds none.
 nlohmann::json report_trials(const std::string& db) {
-  FILE* pipe = popen((apps_dir() + "mnas_report --trials --format json --db " + db + " 2>/dev/null").c_str(), "r");
-  if (!pipe) return nlohmann::json::array();
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  if (pclose(pipe) != 0) return nlohmann::json::array();
-  return nlohmann::json::parse(out);
+  const auto r = run_command(apps_dir() + "mnas_report --trials --format json --db " + db);
+  if (r.exit_code != 0) return nlohmann::json::array();
+  return nlohmann::json::parse(r.out);
 }
 
 size_t count_done(const nlohmann::json& trials) {
@@ -279,13 +272,9 @@ TEST(MpiSearch, MnasSearchUnderMpirunRecordsEveryTrial) {
                           "mnas_search --objective synthetic --strategy random --budget 8 "
                           "--delay-ms 100 --threads 1 --quiet --db " + db + " >/dev/null 2>&1";
   ASSERT_EQ(std::system(run.c_str()), 0);
-  FILE* pipe = popen((bin + "mnas_report --trials --format json --db " + db).c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  ASSERT_EQ(pclose(pipe), 0);
+  const auto report = run_command(bin + "mnas_report --trials --format json --db " + db);
+  const std::string& out = report.out;
+  ASSERT_EQ(report.exit_code, 0) << report.err;
   const auto trials = nlohmann::json::parse(out);
   ASSERT_EQ(trials.size(), 8u) << out.substr(0, 500);
   std::set<std::string> workers;
