@@ -15,14 +15,7 @@
 namespace mnas::experiments {
 namespace {
 
-std::string num(const std::optional<double>& v, int precision) {
-  if (!v) return "";
-  std::ostringstream os;
-  os << std::fixed << std::setprecision(precision) << *v;
-  return os.str();
-}
-
-std::string num(double v, int precision) { return num(std::optional<double>(v), precision); }
+std::string num(const std::optional<double>& v, int precision) { return fixed_or_empty(v, precision); }
 
 }  // namespace
 

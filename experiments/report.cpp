@@ -74,16 +74,16 @@ std::string arch_summary(const std::string& arch) {
   return out;
 }
 
-namespace {
-
-std::string num(const std::optional<double>& v, int precision) {
+std::string fixed_or_empty(const std::optional<double>& v, int precision) {
   if (!v) return "";
   std::ostringstream os;
   os << std::fixed << std::setprecision(precision) << *v;
   return os.str();
 }
 
-std::string num(double v, int precision) { return num(std::optional<double>(v), precision); }
+namespace {
+
+std::string num(const std::optional<double>& v, int precision) { return fixed_or_empty(v, precision); }
 
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;

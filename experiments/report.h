@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,10 @@ std::vector<db::TrialRecord> pareto_trials(const std::vector<db::TrialRecord>& t
 // array).
 std::string format_trials(const std::vector<db::TrialRecord>& trials, Format format);
 nlohmann::json trial_to_json(const db::TrialRecord& trial);
+
+// `v` with `precision` digits after the point; "" for no value (the listings'
+// and the HTML report's number format).
+std::string fixed_or_empty(const std::optional<double>& v, int precision);
 
 // A compact one-word-per-block summary of a canonical architecture string:
 // op (c conv, s sepconv, m<e> MBConv with expansion e), kernel, "e" when SE,
