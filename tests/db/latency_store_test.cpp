@@ -8,15 +8,12 @@
 
 #include "common/error.h"
 #include "space/expect_throw_msg.h"
+#include "tests/common/test_files.h"
 
 namespace mnas {
 namespace {
 
-std::string fresh_db(const char* name) {
-  const std::string path = ::testing::TempDir() + "/" + name;
-  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
-  return path;
-}
+using mnas::testing::fresh_db;
 
 TEST(LatencyStore, WritesAndReadsTables) {
   const std::string path = fresh_db("latency_store_rw.db");

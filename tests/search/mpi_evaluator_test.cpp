@@ -18,9 +18,11 @@
 #include <vector>
 
 #include "tests/common/subprocess.h"
+#include "tests/common/test_files.h"
 
 namespace {
 
+using mnas::testing::fresh_db;
 using mnas::testing::run_command;
 
 // Every mpirun of these tests is bounded: `timeout` ends a job that hangs
@@ -146,11 +148,6 @@ namespace {
 
 std::string apps_dir() { return std::string(MNAS_BINARY_DIR) + "/apps/"; }
 
-std::string fresh_db(const std::string& name) {
-  const std::string db = ::testing::TempDir() + name;
-  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db + suffix).c_str());
-  return db;
-}
 
 // The trials of the experiment in `db` (mnas_report --trials --format json);
 // empty when it holds none.

@@ -5,19 +5,12 @@
 #include "space/block_codec.h"
 #include "train/child_trainer.h"
 #include "train/train_config.h"
+#include "tests/common/test_files.h"
 
 namespace mnas::train {
 namespace {
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
+using mnas::testing::error_of;
 
 TEST(ProxyConfigTest, JsonRoundTripAndStrictKeys) {
   ProxyConfig p;

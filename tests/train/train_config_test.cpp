@@ -13,19 +13,12 @@
 #include "space/block_codec.h"
 #include "space/describe.h"
 #include "train/child_trainer.h"
+#include "tests/common/test_files.h"
 
 namespace mnas::train {
 namespace {
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
+using mnas::testing::error_of;
 
 TEST(TrainConfigTest, DefaultsAreTheReferenceRecipe) {
   const TrainConfig c;
