@@ -4,6 +4,7 @@
 
 #include "common/device.h"
 #include "common/error.h"
+#include "latency/builtin_profiles.h"
 
 namespace mnas::latency {
 namespace {
@@ -14,17 +15,25 @@ bool is_label(const std::string& s) {
   });
 }
 
-void check_device(const std::string& device) {
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Table ids name measurable or remote devices only: a profile has no table.
+void check_device(const std::string& device, bool allow_profile) {
   if (is_local_device(device)) return;
   if (device.rfind("remote:", 0) == 0 && is_label(device.substr(7))) return;
-  throw ConfigError("unknown device '" + device +
-                    "': expected cpu, cuda, cuda:N or remote:NAME (NAME of [a-z0-9_.-])");
+  if (allow_profile && is_profile_device(device)) return;
+  throw ConfigError("unknown device '" + device + "': expected " +
+                    (allow_profile ? known_devices()
+                                   : std::string("cpu, cuda, cuda:N or remote:NAME")) +
+                    " (NAME of [a-z0-9_.-])");
 }
 
 void check_engine(const std::string& device, const std::string& engine, bool allow_auto) {
-  if (device.rfind("remote:", 0) == 0) {
+  if (device.rfind("remote:", 0) == 0 || is_profile_device(device)) {
     if (!is_label(engine)) {
-      throw ConfigError("bad engine label '" + engine + "' for remote device " + device +
+      throw ConfigError("bad engine label '" + engine + "' for device " + device +
                         ": expected [a-z0-9_.-]+");
     }
     return;
@@ -57,7 +66,7 @@ const std::vector<std::string>& engine_names() {
 }
 
 void validate(const DeployConfig& d) {
-  check_device(d.device);
+  check_device(d.device, /*allow_profile=*/true);
   check_engine(d.device, d.engine, /*allow_auto=*/!is_remote(d));
   check_range("threads", d.threads, 1, 256);
   check_range("image_size", d.image_size, 1, 4096);
@@ -67,6 +76,26 @@ void validate(const DeployConfig& d) {
 }
 
 bool is_remote(const DeployConfig& d) { return d.device.rfind("remote:", 0) == 0; }
+
+bool is_profile_device(const std::string& device) {
+  return is_builtin_profile(device) || (device.size() > 5 && ends_with(device, ".json"));
+}
+
+bool uses_profile(const DeployConfig& d) { return is_profile_device(d.device); }
+
+DeviceProfile deploy_profile(const DeployConfig& d) {
+  if (!uses_profile(d)) {
+    throw ConfigError("device '" + d.device + "' is not a device profile (expected " +
+                      known_devices() + ")");
+  }
+  return load_profile(d.device);
+}
+
+std::string known_devices() {
+  std::string names;
+  for (const auto& n : builtin_profile_names()) names += (names.empty() ? "" : ", ") + n;
+  return "cpu, cuda, cuda:N, remote:NAME, a device profile (" + names + ") or a profile .json file";
+}
 
 nlohmann::json to_json(const DeployConfig& d) {
   return {{"device", d.device},       {"engine", d.engine},
@@ -125,7 +154,7 @@ TableId table_id(const DeployConfig& d, const std::string& engine) {
 }
 
 void validate(const TableId& id) {
-  check_device(id.device);
+  check_device(id.device, /*allow_profile=*/false);
   check_engine(id.device, id.engine, /*allow_auto=*/false);
   check_range("threads", id.threads, 1, 256);
   check_range("image_size", id.image_size, 1, 4096);

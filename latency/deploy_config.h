@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "latency/device_profile.h"
 #include "space/global_params.h"
 
 namespace mnas::latency {
@@ -24,11 +25,13 @@ namespace mnas::latency {
 const std::vector<std::string>& engine_names();  // without "auto"
 
 struct DeployConfig {
-  // "cpu", "cuda", "cuda:N" (measurable here), or "remote:NAME" for a table
-  // measured elsewhere and imported (a phone): predict only, never measured.
+  // "cpu", "cuda", "cuda:N" (measurable here), "remote:NAME" for a table
+  // measured elsewhere and imported (a phone): predict only, never measured,
+  // or a device profile: a built-in name ("pixel1") or a profile file
+  // ("my-phone.json"), whose latencies are estimates (uses_profile).
   std::string device = "cpu";
-  // "auto" | "eager" | "onednn" | "xnnpack"; remote devices take any engine
-  // label made of [a-z0-9_.-] (e.g. "tflite").
+  // "auto" | "eager" | "onednn" | "xnnpack"; remote and profile devices take
+  // any engine label made of [a-z0-9_.-] (e.g. "tflite"), or "auto".
   std::string engine = "auto";
   int threads = 1;          // intra-op threads (torch::set_num_threads)
   int image_size = 224;     // square input side, pixels
@@ -41,6 +44,20 @@ struct DeployConfig {
 void validate(const DeployConfig& deploy);
 
 bool is_remote(const DeployConfig& deploy);
+
+// True when the device is a device profile (latency/builtin_profiles.h): a
+// built-in profile name or a path ending in ".json". Latency then comes from
+// the profile's predict_ms: no table, no measurement, no database.
+bool uses_profile(const DeployConfig& deploy);
+bool is_profile_device(const std::string& device);
+
+// The profile of a profile device (load_profile(deploy.device)); reads the
+// file for a path. Throws ConfigError unless uses_profile(deploy).
+DeviceProfile deploy_profile(const DeployConfig& deploy);
+
+// The devices a deploy configuration accepts, for messages:
+// "cpu, cuda, cuda:N, remote:NAME, a device profile (pixel1) or a profile .json file".
+std::string known_devices();
 
 nlohmann::json to_json(const DeployConfig& deploy);
 // Strict: every key optional (defaults above), unknown keys and wrong types

@@ -54,6 +54,31 @@ TEST(DeployConfig, RemoteDevicesTakeEngineLabels) {
   EXPECT_THROW_MSG(validate(d), ConfigError, "TF Lite");
 }
 
+TEST(DeployConfig, ProfileDevices) {
+  DeployConfig d;
+  d.device = "pixel1";
+  EXPECT_NO_THROW(validate(d));
+  EXPECT_TRUE(uses_profile(d));
+  EXPECT_FALSE(is_remote(d));
+  EXPECT_EQ(deploy_profile(d).name, "pixel1");
+  d.engine = "tflite";
+  EXPECT_NO_THROW(validate(d));
+  EXPECT_EQ(deploy_config_from_json(to_json(d)).device, "pixel1");
+  d.device = "profiles/my-phone.json";
+  EXPECT_NO_THROW(validate(d));
+  EXPECT_TRUE(uses_profile(d));
+  DeployConfig cpu;
+  EXPECT_FALSE(uses_profile(cpu));
+  EXPECT_THROW_MSG(deploy_profile(cpu), ConfigError, "not a device profile", "pixel1");
+  // Unknown devices are rejected with the known ones, profiles included.
+  EXPECT_THROW_MSG(deploy_config_from_json({{"device", "pixel2"}}), ConfigError,
+                   "unknown device 'pixel2'", "cpu, cuda", "remote:NAME", "pixel1", ".json");
+  // A profile has no latency table.
+  TableId id = table_id(cpu, "onednn");
+  id.device = "pixel1";
+  EXPECT_THROW_MSG(validate(id), ConfigError, "unknown device 'pixel1'");
+}
+
 TEST(DeployConfig, TableIdNamesEveryField) {
   DeployConfig d;
   d.threads = 2;
