@@ -3,11 +3,13 @@
 //   mnas_latency measure mnasnet-b1 [--engine onednn] [--repeat 5] [--db lat.db] [--raw]
 //   mnas_latency profile --db lat.db [--space experiments/space-mnasnet.json] [--archs FILE]
 //   mnas_latency predict --db lat.db mnasnet-a1
+//   mnas_latency predict --device pixel1 mnasnet-a1 [--image-size 192] [--json]
 //   mnas_latency sample 100 --seed 2026 --out held-out.txt
 //   mnas_latency validate --db lat.db --archs held-out.txt
 //   mnas_latency export --db lat.db --out table.csv
 //   mnas_latency import --db lat.db table.csv [--device remote:pixel1 --engine tflite]
 //   mnas_latency tables --db lat.db
+//   mnas_latency fit-profile --data pixel1-data.json --out pixel1.json [--name NAME]
 //
 // Exit codes: 0 ok, 2 bad input (message on stderr, nothing on stdout),
 // 1 internal error. See docs/latency.md.
@@ -22,10 +24,13 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "common/json_file.h"
 #include "db/database.h"
 #include "db/writer_lock.h"
 #include "latency/arch_list.h"
+#include "latency/builtin_profiles.h"
 #include "latency/deploy_config.h"
+#include "latency/profile_fit.h"
 #include "latency/latency_table.h"
 #include "latency/measure.h"
 #include "latency/predictor.h"
@@ -52,11 +57,17 @@ constexpr const char* kUsage =
     "  profile  --db FILE                  build/extend the lookup table for a space\n"
     "                                      (and calibrate the predictor), or for --archs\n"
     "  predict  --db FILE (MODEL | BLOCK_STRING...)  predicted latency (LUT and FLOPs)\n"
+    "  predict  --device pixel1 (MODEL | BLOCK_STRING...)  a device profile's estimate\n"
+    "                                      (no --db; pixel1 or a profile .json file)\n"
     "  validate --db FILE --archs FILE     measure each architecture, compare predictors\n"
     "  sample   N                          write N random architectures of the space\n"
     "  export   --db FILE --out FILE       write a table as .json or .csv\n"
     "  import   --db FILE TABLE_FILE       read a .json or .csv table into the db\n"
-    "  tables   --db FILE                  list the tables in the db\n\nOptions";
+    "  tables   --db FILE                  list the tables in the db\n"
+    "  fit-profile --data FILE --out PROFILE.json  fit a device profile to measurements\n"
+    "                                      (mnas-latency-measurements .json, or a latency\n"
+    "                                      table .json/.csv as import reads) and print\n"
+    "                                      its validation table\n\nOptions";
 
 struct Args {
   std::string command;
@@ -64,7 +75,9 @@ struct Args {
   po::variables_map vm;
 };
 
-DeployConfig deploy_from(const po::variables_map& vm) {
+// `allow_profile`: whether the command takes a device profile (predict only:
+// a profile is never measured and has no table).
+DeployConfig deploy_from(const po::variables_map& vm, bool allow_profile = false) {
   DeployConfig d;
   d.device = vm["device"].as<std::string>();
   d.engine = vm["engine"].as<std::string>();
@@ -74,6 +87,10 @@ DeployConfig deploy_from(const po::variables_map& vm) {
   d.input_channels = vm["input-channels"].as<int>();
   d.batch = vm["batch"].as<int>();
   latency::validate(d);
+  if (!allow_profile && latency::uses_profile(d)) {
+    throw ConfigError("device '" + d.device + "' is a device profile: it predicts only, with "
+                      "no table and no measurement (mnas_latency predict --device " + d.device + ")");
+  }
   return d;
 }
 
@@ -237,8 +254,41 @@ latency::Predictor predictor_from_db(db::Database& db, const po::variables_map& 
   return latency::make_predictor(latency::load_table(db, id), base_params(vm, d));
 }
 
+// A device profile's estimate: no table, no database, microseconds.
+int cmd_predict_profile(const Args& a, const DeployConfig& d) {
+  if (a.vm.count("db")) {
+    throw ConfigError("--db is not used with a device profile (--device " + d.device +
+                      "): its latencies come from the profile, not from a table");
+  }
+  const auto profile = latency::deploy_profile(d);
+  const auto e = arch_from(a.positional, a.vm, d);
+  const double ms = profile.predict_ms(space::expand_layers(e.arch, e.params));
+  const auto& fit = profile.fit;
+  if (a.vm.count("json")) {
+    std::cout << nlohmann::json{{"arch", e.label},
+                                {"device", profile.name},
+                                {"image_size", e.params.image_size},
+                                {"depth_multiplier", e.params.depth_multiplier
+                                                         ? nlohmann::json(*e.params.depth_multiplier)
+                                                         : nlohmann::json()},
+                                {"ms", ms},
+                                {"estimate", true},
+                                {"loo_mape_percent", fit.loo_mape_percent},
+                                {"loo_within10", fit.loo_within10}}
+                     .dump(2)
+              << "\n";
+  } else {
+    std::cout << e.label << " @" << e.params.image_size << "px\n  " << profile.name << ": "
+              << fixed(ms, 1) << " ms, an estimate (fitted device profile: held-out mean error "
+              << fixed(fit.loo_mape_percent, 1) << " %, " << fixed(100 * fit.loo_within10, 0)
+              << " % of held-out published points within 10 %)\n";
+  }
+  return 0;
+}
+
 int cmd_predict(const Args& a) {
-  const DeployConfig d = deploy_from(a.vm);
+  const DeployConfig d = deploy_from(a.vm, /*allow_profile=*/true);
+  if (latency::uses_profile(d)) return cmd_predict_profile(a, d);
   db::Database db(need(a.vm, "db"), db::Database::Mode::kReadOnly);
   const auto e = arch_from(a.positional, a.vm, d);
   const auto p = predictor_from_db(db, a.vm, d);
@@ -357,6 +407,44 @@ int cmd_tables(const Args& a) {
   return 0;
 }
 
+// Measurements in the data-file format, or a latency table (the import
+// format, JSON or CSV) turned into measurements.
+latency::Measurements read_fit_data(const std::string& path) {
+  const bool csv = path.size() >= 4 && path.compare(path.size() - 4, 4, ".csv") == 0;
+  if (!csv) {
+    const auto j = load_json_file(path, "measurements '" + path + "'");
+    if (j.is_object() && j.value("format", "") == "mnas-latency-measurements") {
+      return latency::measurements_from_json(j, "measurements '" + path + "'");
+    }
+  }
+  const auto table = latency::read_table_file(path);
+  latency::DeployConfig d;
+  d.image_size = table.id.image_size;
+  return latency::measurements_from_table(
+      table, space::SearchSpace::mnasnet_default().global_params(latency::apply_deploy({}, d)),
+      "table", "latency table " + latency::to_string(table.id) + " read from " + path);
+}
+
+int cmd_fit_profile(const Args& a) {
+  if (!a.positional.empty()) throw ParseError("fit-profile takes no arguments: --data FILE --out FILE");
+  const std::string data = need(a.vm, "data");
+  const std::string out = need(a.vm, "out");
+  check_output_path(out, {data}, "--out");
+  latency::Measurements m = read_fit_data(data);
+  if (a.vm.count("name")) m.device = a.vm["name"].as<std::string>();
+  latency::DeviceProfile named;  // the name checked before the fit's work
+  named.name = m.device;
+  latency::validate(named);
+  latency::FitOptions options;
+  options.data_path = data;
+  const auto profile = latency::fit_profile(m, options);  // validated: a bad --name throws
+  std::cout << latency::validation_table(profile);
+  latency::write_profile_file(profile, out);
+  std::cerr << "wrote device profile '" << profile.name << "' to " << out
+            << " (use it as --device " << out << ")\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -364,7 +452,8 @@ int main(int argc, char** argv) {
   visible.add_options()
       ("help,h", "show this help")
       ("db", po::value<std::string>(), "SQLite database holding the tables")
-      ("device", po::value<std::string>()->default_value("cpu"), "cpu, cuda, cuda:N or remote:NAME")
+      ("device", po::value<std::string>()->default_value("cpu"),
+       "cpu, cuda, cuda:N, remote:NAME, or (predict) a device profile: pixel1 or a profile .json")
       ("engine", po::value<std::string>()->default_value("auto"), "auto, eager, onednn or xnnpack")
       ("threads", po::value<int>()->default_value(1), "intra-op threads")
       ("image-size", po::value<int>()->default_value(224), "input side in pixels")
@@ -384,7 +473,10 @@ int main(int argc, char** argv) {
       ("no-pin", "do not pin single-thread measurements to one CPU")
       ("raw", "measure/validate: raw wall-clock times, no reference normalisation")
       ("quiet,q", "no progress display")
-      ("json", "JSON output (measure, predict)");
+      ("json", "JSON output (measure, predict)")
+      ("data", po::value<std::string>(), "fit-profile: measurements (.json) or a latency table (.json, .csv)")
+      ("name", po::value<std::string>(), "fit-profile: device name of the profile ([a-z0-9_-]+; "
+       "default: the data's device)");
   po::options_description hidden;
   hidden.add_options()("command", po::value<std::string>(), "")(
       "args", po::value<std::vector<std::string>>(), "");
@@ -412,9 +504,10 @@ int main(int argc, char** argv) {
     if (a.command == "export") return cmd_export(a);
     if (a.command == "import") return cmd_import(a);
     if (a.command == "tables") return cmd_tables(a);
+    if (a.command == "fit-profile") return cmd_fit_profile(a);
     throw ParseError("unknown command '" + a.command +
-                     "': expected measure, profile, predict, validate, sample, export, import "
-                     "or tables");
+                     "': expected measure, profile, predict, validate, sample, export, import, "
+                     "tables or fit-profile");
   } catch (const po::error& e) {
     std::cerr << "mnas_latency: " << e.what() << "\n(see mnas_latency --help)\n";
     return 2;
