@@ -16,6 +16,12 @@ void measure_final_candidates(db::ExperimentStore& store, db::Database& db,
   if (k <= 0 || c.objective == "synthetic") return;
   const latency::DeployConfig& deploy = c.deploy;
   if (latency::is_remote(deploy)) return;
+  if (latency::uses_profile(deploy)) {
+    // Nothing to measure: the device is not this host.
+    emit(options, "\nlatencies are for " + latency::latency_source(deploy) +
+                      "; not measured here (a device profile predicts only)\n");
+    return;
+  }
   std::vector<db::TrialRecord> todo;
   for (auto& t : best_trials(store.trials(exp), k)) {
     if (!t.measured_latency_ms) todo.push_back(t);

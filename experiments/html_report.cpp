@@ -44,7 +44,7 @@ std::string html_report(db::ExperimentStore& store, const db::ExperimentRecord& 
        << html_escape(config.objective) << " &middot; target " << config.reward.target_ms
        << " ms, " << search::to_string(config.reward.kind) << " reward (alpha "
        << config.reward.alpha << ", beta " << config.reward.beta << ") &middot; seed "
-       << config.seed << "</p>\n";
+       << config.seed << "</p>\n<p>latency: " << html_escape(latency_description(e)) << "</p>\n";
   if (done.empty()) {
     html << "<p>No successful trial yet.</p></body></html>\n";
     return html.str();

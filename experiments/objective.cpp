@@ -75,6 +75,15 @@ DeployLatency make_latency_fn(const ExperimentConfig& c, db::Database& db, const
   }
   const latency::DeployConfig& deploy = c.deploy;
   const space::GlobalParams params = c.space.global_params(latency::apply_deploy({}, deploy));
+  if (latency::uses_profile(deploy)) {
+    // A device profile (pixel1): an estimate from the layer list, with no
+    // table to profile and nothing measured.
+    auto profile = std::make_shared<const latency::DeviceProfile>(latency::deploy_profile(deploy));
+    return {[profile, params](const space::ArchSpec& arch) {
+              return profile->predict_ms(space::expand_layers(arch, params));
+            },
+            params};
+  }
   auto predictor = std::make_shared<latency::Predictor>(
       latency::ensure_predictor(db, c.space, deploy, options.quiet));
   return {[predictor](const space::ArchSpec& arch) { return predictor->predict_ms(arch); }, params};

@@ -189,6 +189,12 @@ nlohmann::json train_config(const db::TrialRecord& t, const db::ExperimentRecord
   return j;
 }
 
+std::string latency_description(const db::ExperimentRecord& e) {
+  const auto config = experiment_from_json(nlohmann::json::parse(e.config));
+  if (config.objective == "synthetic") return "synthetic (a formula of the architecture, no device)";
+  return latency::latency_source(config.deploy);
+}
+
 std::string summary_text(db::ExperimentStore& store, const db::ExperimentRecord& e, int top_k) {
   const auto trials = store.trials(e.id);
   std::map<std::string, int> counts;
@@ -197,7 +203,7 @@ std::string summary_text(db::ExperimentStore& store, const db::ExperimentRecord&
   os << "\nexperiment " << e.id << " (" << e.strategy << "): " << e.status << ", "
      << store.count_finished(e.id) << "/" << e.budget << " trials finished";
   for (const auto& [status, n] : counts) os << ", " << n << " " << status;
-  os << "\n";
+  os << "\nlatency: " << latency_description(e) << "\n";
   const auto best = best_trials(trials, top_k);
   if (best.empty()) {
     os << "no successful trial yet\n";

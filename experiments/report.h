@@ -52,7 +52,13 @@ std::string arch_summary(const std::string& arch);
 nlohmann::json train_config(const db::TrialRecord& trial, const db::ExperimentRecord& experiment,
                             const std::string& db_path);
 
-// The end-of-search text: counts, top-k with block strings ready for
+// Which device the experiment's latencies are for, and how they were got:
+// latency::latency_source of its deploy configuration, e.g.
+// "pixel1 (estimate, fitted profile: held-out mean error 3.6 %, 224 px)",
+// or "synthetic (...)" for the synthetic objective.
+std::string latency_description(const db::ExperimentRecord& experiment);
+
+// The end-of-search text: the latency device, counts, top-k with block strings ready for
 // mnas_decode, the Pareto front and the commands that train the best trial.
 std::string summary_text(db::ExperimentStore& store, const db::ExperimentRecord& experiment,
                          int top_k);

@@ -49,7 +49,10 @@ RunResult run_search(const ConfigOverrides& overrides, const RunOptions& options
   const ExperimentConfig& config = opened.config;
   // Everything that can refuse the configuration runs before the first write.
   auto strategy = make_strategy(config);
-  if (config.objective == "proxy" && !options.quiet) {
+  if (config.objective == "proxy" && !options.quiet && latency::uses_profile(config.deploy)) {
+    emit(options, "latency: " + latency::latency_source(config.deploy) +
+                      " (a device profile: no table to profile, nothing measured)\n");
+  } else if (config.objective == "proxy" && !options.quiet) {
     emit(options, "latency: predictor for deploy " + latency::to_json(config.deploy).dump() +
                       " (its lookup table is profiled into the db on first use, ~2-3 min; cached after)\n");
   }

@@ -1,6 +1,7 @@
 #include "latency/deploy_config.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "common/device.h"
 #include "common/error.h"
@@ -89,6 +90,24 @@ DeviceProfile deploy_profile(const DeployConfig& d) {
                       known_devices() + ")");
   }
   return load_profile(d.device);
+}
+
+std::string latency_source(const DeployConfig& d) {
+  const std::string geometry = std::to_string(d.image_size) + " px";
+  if (uses_profile(d)) {
+    try {
+      const DeviceProfile p = deploy_profile(d);
+      char error[32];
+      std::snprintf(error, sizeof error, "%.1f", p.fit.loo_mape_percent);
+      return d.device + " (estimate, fitted profile: held-out mean error " + error + " %, " +
+             geometry + ")";
+    } catch (const Error& e) {
+      return d.device + " (estimate from a device profile; cannot read it now: " + e.what() + ")";
+    }
+  }
+  if (is_remote(d)) return d.device + " (imported latency table, engine " + d.engine + ", " + geometry + ")";
+  return d.device + " (lookup table measured on this host: engine " + d.engine + ", " +
+         std::to_string(d.threads) + " thread(s), " + geometry + ")";
 }
 
 std::string known_devices() {

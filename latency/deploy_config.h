@@ -55,6 +55,13 @@ bool is_profile_device(const std::string& device);
 // file for a path. Throws ConfigError unless uses_profile(deploy).
 DeviceProfile deploy_profile(const DeployConfig& deploy);
 
+// Where the latencies of `deploy` come from, in one line for summaries and
+// reports (never throws; a profile file that cannot be read is said so):
+//   "pixel1 (estimate, fitted profile: held-out mean error 3.6 %)"
+//   "remote:pixel1 (imported latency table, engine tflite, 224 px)"
+//   "cpu (lookup table measured on this host: engine auto, 1 thread(s), 224 px)"
+std::string latency_source(const DeployConfig& deploy);
+
 // The devices a deploy configuration accepts, for messages:
 // "cpu, cuda, cuda:N, remote:NAME, a device profile (pixel1) or a profile .json file".
 std::string known_devices();

@@ -20,7 +20,11 @@
 #include "tests/common/subprocess.h"
 #include "common/error.h"
 #include "db/experiment_store.h"
+#include "experiments/html_report.h"
 #include "experiments/report.h"
+#include "latency/builtin_profiles.h"
+#include "space/block_codec.h"
+#include "space/layer_spec.h"
 #include "experiments/search_run.h"
 
 extern char** environ;
@@ -208,6 +212,50 @@ TEST_F(SearchRunTest, ProxyObjectiveMeasuresTheBestCandidatesEndToEnd) {
   }
   EXPECT_EQ(measured, 2);
   EXPECT_NE(out.str().find("measured end to end"), std::string::npos) << out.str();
+}
+
+// Issue #16: on a device profile (pixel1) the latency is the profile's
+// estimate of the expanded layers: no table profiled, nothing measured, and
+// the summary and the HTML report say which device and how accurate.
+TEST_F(SearchRunTest, ProxyObjectiveOnPixel1UsesTheProfileEstimate) {
+  std::ofstream(path("pixel1.json")) << R"({
+    "objective": "proxy", "budget": 2, "seed": 5, "strategy": {"name": "random"},
+    "space": {"stem_size": 16, "depth_divisor": 8,
+              "skeleton": [{"filters": 16, "repeats": 1, "stride": 1},
+                           {"filters": 24, "repeats": 1, "stride": 2}],
+              "choices": {"conv_op": ["mbconv3", "mbconv6"], "kernel_size": [3],
+                          "se_ratio": [0], "skip": ["identity"],
+                          "filter_multiplier": [1.0], "repeat_delta": [0]}},
+    "proxy": {"dataset": "synthetic", "image_size": 16, "train_subset": 64, "val_subset": 32,
+              "batch_size": 16, "threads": 1, "time_limit_s": 60},
+    "deploy": {"device": "pixel1", "image_size": 32, "num_classes": 10},
+    "reward": {"target_ms": 75}})";
+  ConfigOverrides o;
+  o.config_file = path("pixel1.json");
+  RunOptions r = quiet(path("p.db"));
+  r.measure_top = 2;
+  std::ostringstream out;
+  EXPECT_EQ(run_search(o, r, out).trials_run, 2);
+  const auto config = experiment_from_file(path("pixel1.json"));
+  const auto params = config.space.global_params(latency::apply_deploy({}, config.deploy));
+  for (const auto& t : trials_of(path("p.db"))) {
+    ASSERT_EQ(t.status, "done") << t.message;
+    ASSERT_TRUE(t.latency_ms);
+    EXPECT_FALSE(t.measured_latency_ms);
+    EXPECT_DOUBLE_EQ(*t.latency_ms,
+                     latency::builtin_profile("pixel1").predict_ms(space::expand_layers(
+                         space::decode_arch(space::split_block_strings(t.arch)), params)));
+  }
+  EXPECT_NE(out.str().find("latency: pixel1 (estimate, fitted profile: held-out mean error 3.6 %"),
+            std::string::npos)
+      << out.str();
+  EXPECT_NE(out.str().find("not measured here"), std::string::npos) << out.str();
+  EXPECT_EQ(out.str().find("measured end to end"), std::string::npos) << out.str();
+  db::Database database(path("p.db"), db::Database::Mode::kReadOnly);
+  db::ExperimentStore store(database);
+  const auto e = store.experiments().at(0);
+  EXPECT_NE(html_report(store, e).find("latency: pixel1 (estimate"), std::string::npos);
+  EXPECT_NE(summary_text(store, e, 3).find("latency: pixel1 (estimate"), std::string::npos);
 }
 
 TEST_F(SearchRunTest, SameSeedSameSearch) {
