@@ -58,6 +58,9 @@ po::options_description search_options() {
       ("alpha", po::value<double>(), "custom reward exponent when LAT <= T (<= 0)")
       ("beta", po::value<double>(), "custom reward exponent when LAT > T (<= 0)")
       ("objective", po::value<std::string>(), "synthetic | proxy (see docs/search.md)")
+      ("latency-device", po::value<std::string>(),
+       "whose latency the reward uses: pixel1 (default; estimates from the fitted Pixel-1 "
+       "profile) | cpu (this host's measured table) | cuda[:N] | remote:NAME | a profile .json")
       ("seed", po::value<std::string>(), "experiment seed (strategy and child seeds derive from it)")
       ("db", po::value<std::string>()->default_value("mnas-search.db"), "experiment database")
       ("resume", "continue the experiment stored in --db")
@@ -90,6 +93,7 @@ experiments::SearchCommand to_command(const po::variables_map& vm) {
   if (vm.count("alpha")) o.alpha = vm["alpha"].as<double>();
   if (vm.count("beta")) o.beta = vm["beta"].as<double>();
   if (vm.count("objective")) o.objective = vm["objective"].as<std::string>();
+  if (vm.count("latency-device")) o.latency_device = vm["latency-device"].as<std::string>();
   if (vm.count("seed")) o.seed = parse_seed(vm["seed"].as<std::string>());
   experiments::RunOptions& r = command.run;
   r.db_path = vm["db"].as<std::string>();

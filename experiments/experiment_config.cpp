@@ -115,7 +115,7 @@ ExperimentConfig experiment_from_file(const std::string& path) {
 
 bool ConfigOverrides::any() const {
   return config_file || target_latency || budget || strategy || reward || alpha || beta || seed ||
-         objective;
+         objective || latency_device;
 }
 
 ExperimentConfig apply_overrides(ExperimentConfig base, const ConfigOverrides& o) {
@@ -125,6 +125,15 @@ ExperimentConfig apply_overrides(ExperimentConfig base, const ConfigOverrides& o
   if (o.strategy) c.strategy.name = *o.strategy;
   if (o.objective) c.objective = *o.objective;
   if (o.seed) c.seed = *o.seed;
+  if (o.latency_device) {
+    latency::DeployConfig d = c.deploy;
+    d.device = *o.latency_device;
+    const auto kind = [](const latency::DeployConfig& x) {
+      return latency::uses_profile(x) ? 0 : latency::is_remote(x) ? 1 : 2;
+    };
+    if (kind(d) != kind(c.deploy)) d.engine = "auto";
+    c.deploy = d;
+  }
   if (o.reward) {
     if (*o.reward != "soft" && *o.reward != "hard") {
       throw ConfigError("--reward must be soft or hard, got '" + *o.reward +

@@ -26,6 +26,36 @@ TEST(ExperimentConfigTest, DefaultsAreThePapers) {
   EXPECT_EQ(to_json(experiment_from_json(to_json(c))), to_json(c));
 }
 
+// Issue #16: the default experiment predicts Pixel-1 latency (the paper's
+// target); the host is one flag away.
+TEST(ExperimentConfigTest, DefaultLatencyDeviceIsPixel1) {
+  EXPECT_EQ(ExperimentConfig{}.deploy.device, "pixel1");
+  EXPECT_TRUE(latency::uses_profile(build_config({}).deploy));
+  const auto file = experiment_from_file(std::string(MNAS_SOURCE_DIR) + "/experiments/search-default.json");
+  EXPECT_EQ(file.deploy.device, "pixel1");
+  EXPECT_EQ(to_json(file.deploy), to_json(ExperimentConfig{}.deploy));
+  // A deploy object without "device" is the host, as DeployConfig reads it.
+  EXPECT_EQ(experiment_from_json({{"deploy", {{"threads", 2}}}}).deploy.device, "cpu");
+
+  ConfigOverrides o;
+  o.latency_device = "cpu";
+  const auto cpu = build_config(o);
+  EXPECT_EQ(cpu.deploy.device, "cpu");
+  EXPECT_EQ(cpu.deploy.engine, "auto");
+  EXPECT_TRUE(o.any());
+  o.latency_device = "pixel2";
+  EXPECT_THROW_MSG(build_config(o), ConfigError, "unknown device 'pixel2'", "pixel1", "cpu");
+  // Switching kind of device resets an engine that only meant something there.
+  ExperimentConfig host;
+  host.deploy.device = "cpu";
+  host.deploy.engine = "onednn";
+  o.latency_device = "pixel1";
+  EXPECT_EQ(apply_overrides(host, o).deploy.engine, "auto");
+  o.latency_device = "cuda";
+  host.deploy.engine = "eager";
+  EXPECT_EQ(apply_overrides(host, o).deploy.engine, "eager");
+}
+
 TEST(ExperimentConfigTest, StrictKeysNamed) {
   EXPECT_THROW_MSG(experiment_from_json({{"budgett", 3}}), ConfigError, "'budgett'");
   EXPECT_THROW_MSG(experiment_from_json({{"strategy", {{"nme", "ppo"}}}}), ConfigError,
@@ -53,8 +83,11 @@ TEST(ExperimentConfigTest, StrictKeysNamed) {
 // configuration as the canonical form, and the canonical form is what the old
 // parser read: any object there, then train::proxy_config_from_json and
 // latency::deploy_config_from_json.
+// The embedded deploy device was then the host ("cpu"; now "pixel1"), and
+// {} still reads as the host, so those experiments resume on their table.
 TEST(ExperimentConfigTest, OldRawProxyAndDeployFormsParseAlike) {
-  const ExperimentConfig c;
+  ExperimentConfig c;
+  c.deploy.device = "cpu";
   nlohmann::json old = to_json(c);
   old["proxy"] = {{"time_limit_s", 70}};
   old["deploy"] = nlohmann::json::object();

@@ -141,7 +141,7 @@ TEST_F(SearchRunTest, OldDatabasesWithRawProxyAndDeployResume) {
   EXPECT_THROW_MSG(run_search(contra, r, out), ConfigError, "'budget'", "stored 6, given 7");
   ConfigOverrides proxy_contra;
   std::ofstream(path("other.json")) << R"({"objective": "synthetic", "budget": 6,
-    "strategy": {"name": "random"}, "proxy": {"time_limit_s": 60}})";
+    "strategy": {"name": "random"}, "proxy": {"time_limit_s": 60}, "deploy": {}})";
   proxy_contra.config_file = path("other.json");
   EXPECT_THROW_MSG(run_search(proxy_contra, r, out), ConfigError, "proxy.time_limit_s");
   ConfigOverrides same;
@@ -256,6 +256,27 @@ TEST_F(SearchRunTest, ProxyObjectiveOnPixel1UsesTheProfileEstimate) {
   const auto e = store.experiments().at(0);
   EXPECT_NE(html_report(store, e).find("latency: pixel1 (estimate"), std::string::npos);
   EXPECT_NE(summary_text(store, e, 3).find("latency: pixel1 (estimate"), std::string::npos);
+}
+
+// The default experiment predicts Pixel-1 latency; --latency-device cpu gives
+// the host's table, and the stored configuration says which.
+TEST_F(SearchRunTest, DefaultLatencyDeviceIsPixel1AndCpuIsOneFlagAway) {
+  const auto stored_device = [](const std::string& db_path) {
+    db::Database database(db_path, db::Database::Mode::kReadOnly);
+    db::ExperimentStore store(database);
+    return experiment_from_json(nlohmann::json::parse(store.experiments().at(0).config)).deploy;
+  };
+  ConfigOverrides o;
+  o.objective = "synthetic";
+  o.budget = 1;
+  std::ostringstream out;
+  run_search(o, quiet(path("default.db")), out);
+  EXPECT_EQ(stored_device(path("default.db")).device, "pixel1");
+  o.latency_device = "cpu";
+  run_search(o, quiet(path("cpu.db")), out);
+  const auto cpu = stored_device(path("cpu.db"));
+  EXPECT_EQ(cpu.device, "cpu");
+  EXPECT_FALSE(latency::uses_profile(cpu));
 }
 
 TEST_F(SearchRunTest, SameSeedSameSearch) {
