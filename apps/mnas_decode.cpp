@@ -137,17 +137,12 @@ int main(int argc, char** argv) {
       if (vm.count("latency-db")) throw ConfigError("give --latency or --latency-db, not both");
       const auto profile = latency::load_profile(vm["latency"].as<std::string>());
       const double ms = profile.predict_ms(layers);
-      const auto& fit = profile.fit;
-      latency_json = {{"device", profile.name},
-                      {"predicted_ms", ms},
-                      {"estimate", true},
-                      {"loo_mape_percent", fit.loo_mape_percent},
-                      {"loo_within10", fit.loo_within10}};
+      latency_json = {{"device", profile.name}, {"predicted_ms", ms}};
+      latency_json.update(latency::accuracy_json(profile.fit));
       std::ostringstream line;
       line << std::fixed << std::setprecision(1) << "predicted latency: " << ms << " ms on "
-           << profile.name << " (estimate from a fitted profile: mean error "
-           << fit.loo_mape_percent << " %, " << std::setprecision(0) << 100 * fit.loo_within10
-           << " % of held-out published points within 10 %)\n";
+           << profile.name << " (estimate from a fitted profile: "
+           << latency::accuracy_text(profile.fit) << ")\n";
       latency_line = line.str();
     }
     if (vm.count("encode")) {

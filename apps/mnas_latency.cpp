@@ -263,25 +263,20 @@ int cmd_predict_profile(const Args& a, const DeployConfig& d) {
   const auto profile = latency::deploy_profile(d);
   const auto e = arch_from(a.positional, a.vm, d);
   const double ms = profile.predict_ms(space::expand_layers(e.arch, e.params));
-  const auto& fit = profile.fit;
   if (a.vm.count("json")) {
-    std::cout << nlohmann::json{{"arch", e.label},
-                                {"device", profile.name},
-                                {"image_size", e.params.image_size},
-                                {"depth_multiplier", e.params.depth_multiplier
-                                                         ? nlohmann::json(*e.params.depth_multiplier)
-                                                         : nlohmann::json()},
-                                {"ms", ms},
-                                {"estimate", true},
-                                {"loo_mape_percent", fit.loo_mape_percent},
-                                {"loo_within10", fit.loo_within10}}
-                     .dump(2)
-              << "\n";
+    nlohmann::json j{{"arch", e.label},
+                     {"device", profile.name},
+                     {"image_size", e.params.image_size},
+                     {"depth_multiplier", e.params.depth_multiplier
+                                              ? nlohmann::json(*e.params.depth_multiplier)
+                                              : nlohmann::json()},
+                     {"ms", ms}};
+    j.update(latency::accuracy_json(profile.fit));
+    std::cout << j.dump(2) << "\n";
   } else {
     std::cout << e.label << " @" << e.params.image_size << "px\n  " << profile.name << ": "
-              << fixed(ms, 1) << " ms, an estimate (fitted device profile: held-out mean error "
-              << fixed(fit.loo_mape_percent, 1) << " %, " << fixed(100 * fit.loo_within10, 0)
-              << " % of held-out published points within 10 %)\n";
+              << fixed(ms, 1) << " ms, an estimate (fitted device profile: "
+              << latency::accuracy_text(profile.fit) << ")\n";
   }
   return 0;
 }

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 
 #include "common/error.h"
 #include "common/files.h"
@@ -323,6 +324,20 @@ DeviceProfile read_profile_file(const std::string& path) {
 void write_profile_file(const DeviceProfile& profile, const std::string& path) {
   validate(profile);
   write_file_atomically(path, profile_to_json(profile).dump(1) + "\n");
+}
+
+std::string accuracy_text(const FitSummary& fit) {
+  char text[160];
+  std::snprintf(text, sizeof text,
+                "held-out mean error %.1f %%, %.0f %% of held-out published points within 10 %%",
+                fit.loo_mape_percent, 100 * fit.loo_within10);
+  return text;
+}
+
+nlohmann::json accuracy_json(const FitSummary& fit) {
+  return {{"estimate", true},
+          {"loo_mape_percent", fit.loo_mape_percent},
+          {"loo_within10", fit.loo_within10}};
 }
 
 }  // namespace mnas::latency
