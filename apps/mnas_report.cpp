@@ -5,6 +5,8 @@
 //   mnas_report --db mnas-search.db --best 10 | --pareto | --show 17
 //   mnas_report --db mnas-search.db --train-config        best trial's mnas_train config
 //   mnas_report --db mnas-search.db --summary             the end-of-search summary
+//   mnas_report --db mnas-search.db --final [--format csv|json|table]
+//                                   the final stage: found models vs baselines
 //
 // Never writes to the database (opened read-only; safe while a search runs).
 // Exit codes: 0 ok, 2 bad input, 1 internal error.
@@ -16,6 +18,8 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "db/experiment_store.h"
+#include "db/final_store.h"
+#include "experiments/final_report.h"
 #include "experiments/html_report.h"
 #include "experiments/report.h"
 
@@ -25,7 +29,7 @@ using namespace mnas;
 int main(int argc, char** argv) {
   po::options_description visible(
       "Usage: mnas_report --db FILE (--out report.html | --trials | --best K | --pareto |\n"
-      "                   --show TRIAL | --train-config | --summary) [--format F]\n\nOptions");
+      "                   --show TRIAL | --train-config | --summary | --final) [--format F]\n\nOptions");
   visible.add_options()
       ("help,h", "show this help")
       ("db", po::value<std::string>(), "experiment database written by mnas_search")
@@ -37,6 +41,8 @@ int main(int argc, char** argv) {
       ("show", po::value<int64_t>(), "print one trial with every field (JSON)")
       ("train-config", "print the mnas_train configuration of the best trial")
       ("summary", "print the end-of-search summary")
+      ("final", "list the final stage's models (mnas_search --final): found models and baselines, "
+                "test accuracy, latencies, exported files")
       ("format", po::value<std::string>()->default_value("table"), "table | csv | json");
   try {
     po::variables_map vm;
@@ -49,10 +55,12 @@ int main(int argc, char** argv) {
     if (!vm.count("db")) throw ConfigError("--db FILE is required");
     const int actions = static_cast<int>(vm.count("out") + vm.count("trials") + vm.count("best") +
                                          vm.count("pareto") + vm.count("show") +
-                                         vm.count("train-config") + vm.count("summary"));
+                                         vm.count("train-config") + vm.count("summary") +
+                                         vm.count("final"));
     if (actions != 1) {
       throw ConfigError(
-          "give exactly one of --out, --trials, --best, --pareto, --show, --train-config, --summary");
+          "give exactly one of --out, --trials, --best, --pareto, --show, --train-config, --summary, "
+          "--final");
     }
     const auto format = experiments::format_from_string(vm["format"].as<std::string>());
     const std::string path = vm["db"].as<std::string>();
@@ -90,6 +98,15 @@ int main(int argc, char** argv) {
       const auto best = experiments::best_trials(trials, 1);
       if (best.empty()) throw ConfigError("experiment " + std::to_string(e.id) + " has no successful trial yet");
       std::cout << experiments::train_config(best.front(), e, path).dump(2) << "\n";
+    } else if (vm.count("final")) {
+      db::FinalStore final_store(database);
+      const auto rows = final_store.models(e.id);
+      if (rows.empty() && format == experiments::Format::kTable) {
+        throw ConfigError("experiment " + std::to_string(e.id) + " in '" + path +
+                          "' has no final stage yet (run: mnas_search --resume --db " + path +
+                          " --final 3)");
+      }
+      std::cout << experiments::format_final(rows, format);
     } else {
       std::cout << experiments::summary_text(store, e, 5);
     }

@@ -3,6 +3,7 @@
 //   mnas_search --target-latency 75ms
 //   mnas_search --config experiments/search-default.json --strategy evolution --db evo.db
 //   mnas_search --resume --db mnas-search.db
+//   mnas_search --resume --db mnas-search.db --final 3   # train, export, compare the best 3
 //
 // Exit codes: 0 ok, 2 bad input (message on stderr, nothing on stdout),
 // 1 internal error. docs/search.md describes the flags and formats.
@@ -12,13 +13,16 @@
 #include <string>
 
 #include <charconv>
+#include <optional>
 #include <cstdint>
 #include <cmath>
 #include <thread>
 
 #include "common/device.h"
 #include "common/error.h"
+#include "experiments/final_stage.h"
 #include "experiments/search_command.h"
+#include "train/train_config.h"
 
 namespace po = boost::program_options;
 using namespace mnas;
@@ -77,6 +81,25 @@ po::options_description search_options() {
       ("delay-ms", po::value<int>()->default_value(0),
        "synthetic objective only: sleep this long per trial (demos, kill tests)")
       ("quiet", "no per-trial progress lines");
+  po::options_description final_stage("Final stage (after the search; docs/search.md)");
+  final_stage.add_options()
+      ("final", po::value<int>(),
+       "train the K best distinct architectures with the final recipe, evaluate them on the test "
+       "split, export ONNX + TorchScript, and compare them with the baselines (0 = baselines only)")
+      ("final-recipe", po::value<std::string>(),
+       "mnas_train config of the final recipe (default: the built-in experiments/final-fashion.json)")
+      ("final-seeds", po::value<int>()->default_value(1),
+       "train each found architecture with this many seeds (measures the recipe's seed noise)")
+      ("final-pareto", "also train every architecture on the search's accuracy/latency front")
+      ("baselines", po::value<std::string>()->default_value("all"),
+       "all (mobilenet-v2 x0.35..x1.4, mnasnet-a1, mnasnet-b1, mnasnet-small) | none | "
+       "NAME[@MULTIPLIER],...")
+      ("baselines-db", po::value<std::string>(),
+       "a database shared between searches where baseline results are kept and reused "
+       "(default: --db)")
+      ("final-dir", po::value<std::string>(), "folder of the checkpoints and exports (default: DB.final)")
+      ("no-host-latency", "final stage: do not measure host latency");
+  visible.add(final_stage);
   return visible;
 }
 
@@ -125,6 +148,38 @@ experiments::SearchCommand to_command(const po::variables_map& vm) {
   return command;
 }
 
+// The final-stage flags; nullopt without --final.
+std::optional<experiments::FinalOptions> to_final(const po::variables_map& vm,
+                                                  const experiments::RunOptions& run) {
+  const bool any = vm.count("final-recipe") || vm.count("final-pareto") || vm.count("baselines-db") ||
+                   vm.count("final-dir") || vm.count("no-host-latency") ||
+                   !vm["baselines"].defaulted() || !vm["final-seeds"].defaulted();
+  if (!vm.count("final")) {
+    if (any) throw ConfigError("--final-recipe, --final-seeds, --final-pareto, --baselines, --baselines-db, --final-dir and --no-host-latency need --final K");
+    return std::nullopt;
+  }
+  experiments::FinalOptions f;
+  f.db_path = run.db_path;
+  f.plan.top_k = vm["final"].as<int>();
+  if (f.plan.top_k < 0) throw ConfigError("--final must be >= 0, got " + std::to_string(f.plan.top_k));
+  f.plan.seeds = vm["final-seeds"].as<int>();
+  if (f.plan.seeds < 1 || f.plan.seeds > 100) {
+    throw ConfigError("--final-seeds must be in 1..100, got " + std::to_string(f.plan.seeds));
+  }
+  f.plan.pareto = vm.count("final-pareto") > 0;
+  f.plan.baselines = experiments::parse_baselines(vm["baselines"].as<std::string>());
+  if (vm.count("final-recipe")) {
+    f.recipe_name = vm["final-recipe"].as<std::string>();
+    f.plan.recipe = train::load_train_config(f.recipe_name);
+  }
+  f.plan.threads = run.threads;
+  if (vm.count("baselines-db")) f.baselines_db = vm["baselines-db"].as<std::string>();
+  if (vm.count("final-dir")) f.dir = vm["final-dir"].as<std::string>();
+  f.measure_host = vm.count("no-host-latency") == 0;
+  f.on_output = run.on_output;
+  return f;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -142,10 +197,13 @@ int main(int argc, char** argv) {
     }
     experiments::SearchCommand command = to_command(vm);
     command.run.on_output = [](const std::string& text) { std::cout << text << std::flush; };
+    // Checked before the search starts: a bad final flag should not wait for it.
+    const auto final_stage = to_final(vm, command.run);
     command.on_mpi_event = [](const std::string& event) {
       std::cerr << "mnas_search: mpi: " << event << "\n";
     };
     process.run(command);
+    if (final_stage && process.is_controller()) experiments::run_final_stage(*final_stage);
     return 0;
   } catch (const po::error& e) {
     std::cerr << "mnas_search: " << e.what() << "\n(see mnas_search --help)\n";

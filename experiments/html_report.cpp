@@ -7,7 +7,9 @@
 #include <optional>
 #include <sstream>
 
+#include "db/final_store.h"
 #include "experiments/experiment_config.h"
+#include "experiments/final_report.h"
 #include "experiments/report.h"
 #include "experiments/svg_plot.h"
 #include "space/search_space.h"
@@ -45,6 +47,11 @@ std::string html_report(db::ExperimentStore& store, const db::ExperimentRecord& 
        << " ms, " << search::to_string(config.reward.kind) << " reward (alpha "
        << config.reward.alpha << ", beta " << config.reward.beta << ") &middot; seed "
        << config.seed << "</p>\n<p>latency: " << html_escape(latency_description(e)) << "</p>\n";
+  // The final stage (trained found models vs baselines) first: it is the outcome.
+  {
+    db::FinalStore final_store(store.database());
+    html << final_html_section(final_store.models(e.id));
+  }
   if (done.empty()) {
     html << "<p>No successful trial yet.</p></body></html>\n";
     return html.str();

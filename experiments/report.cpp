@@ -85,14 +85,14 @@ namespace {
 
 std::string num(const std::optional<double>& v, int precision) { return fixed_or_empty(v, precision); }
 
+}  // namespace
+
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string out = "\"";
   for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
 }
-
-}  // namespace
 
 nlohmann::json trial_to_json(const db::TrialRecord& t) {
   auto opt = [](const auto& v) -> nlohmann::json {

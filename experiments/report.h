@@ -35,6 +35,9 @@ nlohmann::json trial_to_json(const db::TrialRecord& trial);
 // `v` with `precision` digits after the point; "" for no value (the listings'
 // and the HTML report's number format).
 std::string fixed_or_empty(const std::optional<double>& v, int precision);
+// `s` as one CSV field: quoted (quotes doubled) when it holds a comma, a
+// quote or a newline.
+std::string csv_field(const std::string& s);
 
 // A compact one-word-per-block summary of a canonical architecture string:
 // op (c conv, s sepconv, m<e> MBConv with expansion e), kernel, "e" when SE,

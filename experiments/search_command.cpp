@@ -52,6 +52,8 @@ void SearchProcess::run(const SearchCommand& command) {
   run_search(command.overrides, r);
 }
 
+bool SearchProcess::is_controller() const { return impl_->job.role != search::MpiRole::kWorker; }
+
 int SearchProcess::fail(int code) {
   if (impl_->job.session && !impl_->job.session->abandoned()) search::mpi_abort(code);
   return code;
@@ -66,6 +68,8 @@ SearchProcess::SearchProcess(int*, char***) : impl_(std::make_unique<Impl>()) {}
 void SearchProcess::run(const SearchCommand& command) { run_search(command.overrides, command.run); }
 
 int SearchProcess::fail(int code) { return code; }
+
+bool SearchProcess::is_controller() const { return true; }
 
 #endif
 

@@ -47,6 +47,10 @@ class SearchProcess {
   // only have been slow: it writes the worker off and goes on).
   int fail(int code);
 
+  // True in a process that runs the search itself (alone, or rank 0 of an
+  // mpirun job): the one that may run what follows it (the final stage).
+  bool is_controller() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

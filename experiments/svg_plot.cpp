@@ -85,6 +85,11 @@ void Plot::polyline(const std::vector<std::pair<double, double>>& pts, const std
   }
   os_ << "'/>\n";
 }
+void Plot::text(double x, double y, const std::string& text, const std::string& color) {
+  if (!std::isfinite(x) || !std::isfinite(y)) return;
+  os_ << "<text x='" << px(x) + 7 << "' y='" << py(y) - 5 << "' font-size='11' fill='" << color
+      << "'>" << html_escape(text) << "</text>\n";
+}
 void Plot::vline(double x, const std::string& color, const std::string& text) {
   if (x < x_.lo || x > x_.hi) return;
   os_ << "<line x1='" << px(x) << "' y1='" << kT << "' x2='" << px(x) << "' y2='" << kT + ph()

@@ -43,6 +43,9 @@ class Plot {
   void dot(double x, double y, const std::string& color, double r = 3, const std::string& tip = "");
   void polyline(const std::vector<std::pair<double, double>>& pts, const std::string& color,
                 double width = 2, const std::string& dash = "");
+  // A small label to the right of the data point (x, y); nothing when it is
+  // not finite.
+  void text(double x, double y, const std::string& text, const std::string& color);
   // A dashed vertical line with a label; nothing when x is outside the range.
   void vline(double x, const std::string& color, const std::string& text);
   void legend(const std::vector<std::pair<std::string, std::string>>& items);
