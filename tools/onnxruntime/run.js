@@ -9,8 +9,9 @@
 //
 // Input: the model's first input, raw little-endian float32 in row-major order
 // (--input FILE; without it, zeros). Its shape is --shape, or the model's own
-// when all its dimensions are fixed. Output: the model's first output, raw
-// float32 (--output FILE). --repeat N runs the model N more times on the same
+// when all its dimensions are fixed; a file of k times that many values is k
+// runs, one per batch, whose outputs are concatenated along the first
+// dimension. Output: the model's first output, raw float32 (--output FILE). --repeat N runs the model N more times on the same
 // input after --warmup W untimed runs and reports each run's milliseconds.
 // Session: --threads intra-op threads (default 1, inter-op 1),
 // --opt-level disabled|basic|extended|all (default all), --execution-mode
@@ -118,26 +119,33 @@ async function main() {
     } catch (e) {
       fail('cannot read input \'' + a.input + '\': ' + e.message);
     }
-    if (buf.length !== count * 4) {
-      fail('input \'' + a.input + '\' has ' + buf.length + ' bytes, shape [' + shape + '] needs ' + count * 4 +
-           ' (float32)');
+    if (buf.length === 0 || buf.length % (count * 4) !== 0) {
+      fail('input \'' + a.input + '\' has ' + buf.length + ' bytes, not a multiple of the ' + count * 4 +
+           ' that shape [' + shape + '] needs (float32)');
     }
     data = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
   }
-  const feeds = {[inName]: new ort.Tensor('float32', data, shape)};
-  const run = async () => {
+  // An input file of k x the shape's values runs k times (one batch each).
+  const batches = data.length / count;
+  const feedsOf = (b) => ({[inName]: new ort.Tensor('float32', data.subarray(b * count, (b + 1) * count), shape)});
+  const feeds = feedsOf(0);
+  const run = async (f) => {
     try {
-      return await session.run(feeds);
+      return await session.run(f || feeds);
     } catch (e) {
       fail('ONNX Runtime failed to run \'' + a.model + '\': ' + e.message);
     }
   };
-  const first = await run();
-  const out = first[outName];
+  const outs = [];
+  for (let b = 0; b < batches; ++b) outs.push((await run(feedsOf(b)))[outName]);
+  const out = outs[0];
   if (out.type !== 'float32') fail('output \'' + outName + '\' is ' + out.type + ', expected float32');
+  const outShape = Array.from(out.dims);
+  outShape[0] *= batches;
   if (a.output !== undefined) {
-    const d = out.data;
-    fs.writeFileSync(a.output, Buffer.from(d.buffer, d.byteOffset, d.byteLength));
+    const fd = fs.openSync(a.output, 'w');
+    for (const o of outs) fs.writeSync(fd, Buffer.from(o.data.buffer, o.data.byteOffset, o.data.byteLength));
+    fs.closeSync(fd);
   }
   for (let i = 0; i < a.warmup; ++i) await run();
   const runMs = [];
@@ -149,7 +157,7 @@ async function main() {
   process.stdout.write(JSON.stringify({
     onnxruntime: version,
     input: {name: inName, shape: shape},
-    output: {name: outName, shape: Array.from(out.dims)},
+    output: {name: outName, shape: outShape},
     threads: a.threads,
     opt_level: a.optLevel,
     execution_mode: a.executionMode,
