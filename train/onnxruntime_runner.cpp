@@ -63,8 +63,11 @@ std::string checked_script() {
   const std::string dir = package_dir();
   const std::string script = dir + "/run.js";
   if (!fs::is_regular_file(script)) {
-    throw Error("ONNX Runtime runner '" + script + "' not found (MNAS_ONNXRUNTIME_DIR or the source tree's "
-                "tools/onnxruntime)");
+    const char* env = std::getenv("MNAS_ONNXRUNTIME_DIR");
+    throw Error("ONNX Runtime runner '" + script + "' not found (" +
+                (env && *env ? "MNAS_ONNXRUNTIME_DIR is set to '" + dir + "'"
+                             : "the source tree's tools/onnxruntime; MNAS_ONNXRUNTIME_DIR overrides it") +
+                ")");
   }
   if (!fs::is_regular_file(dir + "/node_modules/onnxruntime-node/package.json")) {
     throw Error("ONNX Runtime (npm onnxruntime-node) is not installed in '" + dir + "/node_modules': " + kSetupHint);
