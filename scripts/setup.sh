@@ -24,9 +24,8 @@ packages=(
 )
 # node and npm run ONNX Runtime (export verification, mnas_classify); Debian's
 # only when the commands are missing (a NodeSource or nvm node also serves).
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  packages+=(nodejs npm)
-fi
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 # ONNX Runtime (npm onnxruntime-node, CPU library inside the package) into
