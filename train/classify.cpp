@@ -93,7 +93,10 @@ OnnxModel read_onnx(const std::string& path) {
   if (!in) throw Error("cannot read ONNX file '" + path + "'");
   onnx::ModelProto m;
   if (!m.ParseFromIstream(&in) || !m.has_graph() || m.graph().input_size() < 1 || m.graph().output_size() < 1) {
-    throw Error("'" + path + "' is not an ONNX model (truncated or corrupt?)");
+    throw Error("'" + path + "' is " +
+                (ends_with(path, ".onnx") || ends_with(path, ".ONNX") ? "not an ONNX model"
+                                                                      : "neither an mnas checkpoint nor an ONNX model") +
+                " (truncated or corrupt?)");
   }
   const auto dims_of = [&](const onnx::ValueInfoProto& v) {
     std::vector<int64_t> dims;
@@ -183,7 +186,15 @@ ClassifyRun classify_images(const ClassifyOptions& o, const std::vector<std::str
 
   ClassifyRun run;
   run.model = o.model;
-  const bool is_onnx = ends_with(o.model, ".onnx") || ends_with(o.model, ".ONNX");
+  // A checkpoint is a zip archive (torch::pickle_save); a name ending in
+  // .onnx or any other content is read as ONNX.
+  std::string magic(2, '\0');
+  {
+    std::ifstream in(o.model, std::ios::binary);
+    if (!in) throw Error("cannot read model '" + o.model + "' (an mnas checkpoint or an ONNX file)");
+    in.read(magic.data(), 2);
+  }
+  const bool is_onnx = ends_with(o.model, ".onnx") || ends_with(o.model, ".ONNX") || magic != "PK";
   Preprocess pre;
   OnnxModel onnx_model;
   CheckpointInfo info;

@@ -25,7 +25,7 @@
 namespace mnas::train {
 
 struct ClassifyOptions {
-  std::string model;        // an mnas checkpoint, or an ONNX file (name ending in .onnx)
+  std::string model;        // an mnas checkpoint (a zip archive), or an ONNX file (.onnx or any other content)
   std::string labels_file;  // one label per line; empty = the model's class names
   int top_k = 5;            // >= 1 (capped at the number of classes)
   bool use_ema = true;      // checkpoint: EMA weights when it has them
