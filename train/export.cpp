@@ -59,9 +59,8 @@ std::string describe(const Compared& c, const ExportOptions& o) {
 
 
 // What a classifier needs besides the graph, as model metadata_props (read
-// by mnas_classify, train/classify.h): kMetaDataset, kMetaMean, kMetaStddev
-// (JSON arrays, one per input channel), kMetaEvalCrop, kMetaClassNames (JSON
-// array, empty when the dataset has no fixed names).
+// by mnas_classify, train/classify.h): the kOnnxMeta* keys of export.h; mean
+// and stddev one per input channel, class names empty when not fixed.
 void add_inference_metadata(onnx::ModelProto& model, const CheckpointInfo& info) {
   const DatasetTraits t = dataset_traits(info.config.dataset);
   const int c = info.params.input_channels;
