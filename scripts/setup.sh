@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs every dependency of mnas from Debian packages (apt-get).
+# Installs every dependency of mnas: Debian packages (apt-get), then ONNX
+# Runtime from npm (onnxruntime-node, pinned in tools/onnxruntime/package-lock.json)
+# into tools/onnxruntime/node_modules.
 # Idempotent: when everything is installed it prints nothing and exits 0.
 set -euo pipefail
 
@@ -20,13 +22,43 @@ packages=(
   # data: the embedded default dataset
   dataset-fashion-mnist      # /usr/share/datasets/fashion-mnist
 )
+# node and npm run ONNX Runtime (export verification, mnas_classify); Debian's
+# only when the commands are missing (a NodeSource or nvm node also serves).
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+# ONNX Runtime (npm onnxruntime-node, CPU library inside the package) into
+# tools/onnxruntime/node_modules, at the version package-lock.json pins.
+# --ignore-scripts: its install script downloads optional GPU libraries,
+# which fails offline and is not needed.
+install_onnxruntime() {
+  local dir="$root/tools/onnxruntime"
+  local want have
+  want=$(node -e 'process.stdout.write(require(process.argv[1]).packages["node_modules/onnxruntime-node"].version)' \
+    "$dir/package-lock.json")
+  have=$(node -e 'try { process.stdout.write(require(process.argv[1]).version) } catch (e) {}' \
+    "$dir/node_modules/onnxruntime-node/package.json")
+  [[ "$want" == "$have" ]] && return 0
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]')
+  if (( major < 18 )); then
+    echo "setup: ONNX Runtime needs node >= 18, found $(node --version) ($(command -v node))" >&2
+    exit 1
+  fi
+  echo "setup: installing onnxruntime-node $want into tools/onnxruntime (npm)" >&2
+  (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+}
 
 missing=()
 for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+if [[ ${#missing[@]} -eq 0 ]]; then
+  install_onnxruntime
+  exit 0
+fi
 
 sudo=""
 if [[ $(id -u) -ne 0 ]]; then
@@ -37,3 +69,4 @@ echo "setup: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+install_onnxruntime

@@ -91,6 +91,30 @@ bool inception_crop(int h, int w, std::mt19937_64& rng, cv::Rect& out) {
 
 }  // namespace
 
+DatasetTraits dataset_traits(const std::string& kind) {
+  DatasetTraits t;
+  if (kind == "fashion-mnist") {
+    t.class_names = {"t-shirt", "trouser", "pullover", "dress", "coat",
+                     "sandal",  "shirt",   "sneaker",  "bag",   "ankle-boot"};
+    t.mean = {0.2860f, 0.2860f, 0.2860f};  // Fashion-MNIST train statistics
+    t.stddev = {0.3530f, 0.3530f, 0.3530f};
+  } else if (kind == "cifar10") {
+    t.class_names = {"airplane", "automobile", "bird", "cat", "deer",
+                     "dog",      "frog",       "horse", "ship", "truck"};
+    t.mean = {0.4914f, 0.4822f, 0.4465f};
+    t.stddev = {0.2470f, 0.2435f, 0.2616f};
+  } else if (kind == "folder") {
+    t.mean = {0.485f, 0.456f, 0.406f};  // ImageNet, reference section 8
+    t.stddev = {0.229f, 0.224f, 0.225f};
+  } else if (kind == "synthetic") {
+    t.mean = {0.5f, 0.5f, 0.5f};
+    t.stddev = {0.35f, 0.35f, 0.35f};
+  } else {
+    throw ConfigError("unknown dataset '" + kind + "' (expected fashion-mnist, cifar10, folder or synthetic)");
+  }
+  return t;
+}
+
 Dataset load_fashion_mnist(const std::string& dir_in, bool train) {
   const std::string dir = dir_in.empty() ? kFashionMnistDir : dir_in;
   const std::string prefix = dir + "/" + (train ? "train" : "t10k");
@@ -117,10 +141,10 @@ Dataset load_fashion_mnist(const std::string& dir_in, bool train) {
     if (lbl[8 + i] > 9) throw Error("'" + lbl_path + "': label " + std::to_string(lbl[8 + i]) + " > 9");
     d.labels.push_back(lbl[8 + i]);
   }
-  d.class_names = {"t-shirt", "trouser", "pullover", "dress", "coat",
-                   "sandal",  "shirt",   "sneaker",  "bag",   "ankle-boot"};
-  d.mean = {0.2860f, 0.2860f, 0.2860f};  // Fashion-MNIST train statistics
-  d.stddev = {0.3530f, 0.3530f, 0.3530f};
+  const DatasetTraits t = dataset_traits("fashion-mnist");
+  d.class_names = t.class_names;
+  d.mean = t.mean;
+  d.stddev = t.stddev;
   return d;
 }
 
@@ -155,10 +179,10 @@ Dataset load_cifar10(const std::string& dir, bool train) {
       }
     }
   }
-  d.class_names = {"airplane", "automobile", "bird", "cat", "deer",
-                   "dog",      "frog",       "horse", "ship", "truck"};
-  d.mean = {0.4914f, 0.4822f, 0.4465f};
-  d.stddev = {0.2470f, 0.2435f, 0.2616f};
+  const DatasetTraits t = dataset_traits("cifar10");
+  d.class_names = t.class_names;
+  d.mean = t.mean;
+  d.stddev = t.stddev;
   return d;
 }
 
@@ -190,8 +214,8 @@ Dataset load_image_folder(const std::string& dir) {
     d.class_names.push_back(classes[c].filename().string());
   }
   d.num_classes = static_cast<int>(classes.size());
-  d.mean = {0.485f, 0.456f, 0.406f};  // ImageNet, reference section 8
-  d.stddev = {0.229f, 0.224f, 0.225f};
+  d.mean = dataset_traits("folder").mean;
+  d.stddev = dataset_traits("folder").stddev;
   d.bad_images = std::make_shared<BadImages>();
   return d;
 }
@@ -228,8 +252,8 @@ Dataset make_synthetic(int64_t n, int size, int channels, int num_classes, uint6
     }
   }
   for (int c = 0; c < num_classes; ++c) d.class_names.push_back("class" + std::to_string(c));
-  d.mean = {0.5f, 0.5f, 0.5f};
-  d.stddev = {0.35f, 0.35f, 0.35f};
+  d.mean = dataset_traits("synthetic").mean;
+  d.stddev = dataset_traits("synthetic").stddev;
   return d;
 }
 

@@ -79,6 +79,17 @@ struct Dataset {
   bool in_memory() const { return files.empty(); }
 };
 
+// What a dataset kind's loader sets without loading it: the normalisation
+// and the class names when they are fixed (fashion-mnist, cifar10; empty for
+// folder, whose names are its sub-folders, and synthetic). Throws ConfigError
+// for an unknown kind. Inference (mnas_classify, ONNX metadata) uses it.
+struct DatasetTraits {
+  std::array<float, 3> mean{0.f, 0.f, 0.f};
+  std::array<float, 3> stddev{1.f, 1.f, 1.f};
+  std::vector<std::string> class_names;
+};
+DatasetTraits dataset_traits(const std::string& kind);
+
 // Fashion-MNIST train (60000) or test (10000) split from `dir` (empty =
 // kFashionMnistDir): {train,t10k}-{images-idx3,labels-idx1}-ubyte.gz. Throws
 // mnas::Error naming the file when it is missing or malformed.

@@ -8,6 +8,7 @@
 #include <onnx/onnx_pb.h>
 #include <torch/script.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -22,7 +23,9 @@
 #include "model/weights.h"
 #include "space/block_codec.h"
 #include "train/checkpoint_io.h"
+#include "train/datasets.h"
 #include "train/onnx_emitter.h"
+#include "train/onnxruntime_runner.h"
 
 namespace mnas::train {
 namespace {
@@ -54,6 +57,25 @@ std::string describe(const Compared& c, const ExportOptions& o) {
   return buf;
 }
 
+
+// What a classifier needs besides the graph, as model metadata_props (read
+// by mnas_classify, train/classify.h): the kOnnxMeta* keys of export.h; mean
+// and stddev one per input channel, class names empty when not fixed.
+void add_inference_metadata(onnx::ModelProto& model, const CheckpointInfo& info) {
+  const DatasetTraits t = dataset_traits(info.config.dataset);
+  const int c = info.params.input_channels;
+  const auto add = [&](const std::string& key, const std::string& value) {
+    auto* e = model.add_metadata_props();
+    e->set_key(key);
+    e->set_value(value);
+  };
+  add(kOnnxMetaDataset, info.config.dataset);
+  add(kOnnxMetaMean, nlohmann::json(std::vector<float>(t.mean.begin(), t.mean.begin() + std::min(c, 3))).dump());
+  add(kOnnxMetaStddev,
+      nlohmann::json(std::vector<float>(t.stddev.begin(), t.stddev.begin() + std::min(c, 3))).dump());
+  add(kOnnxMetaEvalCrop, nlohmann::json(info.config.eval_crop).dump());
+  add(kOnnxMetaClassNames, nlohmann::json(t.class_names).dump());
+}
 
 }  // namespace
 
@@ -102,6 +124,7 @@ ExportReport export_checkpoint(const ExportOptions& o) {
     auto* opset = model.add_opset_import();
     opset->set_domain("");
     opset->set_version(13);
+    add_inference_metadata(model, info);
     auto* graph = model.mutable_graph();
     graph->set_name("mnasnet");
     OnnxEmitter e(graph, weights, p.bn_epsilon, o.batch, p.input_channels, p.image_size, p.num_classes);
@@ -134,9 +157,35 @@ ExportReport export_checkpoint(const ExportOptions& o) {
       report.onnx_max_abs_diff = c.max_abs_diff;
       report.onnx_top1_agreement = c.top1_agreement;
       report.allowed_diff = c.allowed;
+      report.opencv_version = CV_VERSION;
       if (!c.ok) {
         throw Error("ONNX export '" + o.onnx_path + "' not written: OpenCV DNN logits differ from LibTorch: " +
                     describe(c, o));
+      }
+      // The same input in ONNX Runtime (npm onnxruntime-node, 1 thread).
+      onnxruntime::Tensor in;
+      in.shape.assign(xc.sizes().begin(), xc.sizes().end());
+      in.data.assign(xc.data_ptr<float>(), xc.data_ptr<float>() + xc.numel());
+      onnxruntime::Result ort;
+      try {
+        ort = onnxruntime::run(tmp, in);
+      } catch (const Error& ex) {
+        throw Error("ONNX export '" + o.onnx_path + "' not written: ONNX Runtime check failed: " + ex.what());
+      }
+      if (ort.output.data.size() != static_cast<size_t>(o.batch) * p.num_classes) {
+        throw Error("ONNX export '" + o.onnx_path + "' not written: ONNX Runtime returned " +
+                    std::to_string(ort.output.data.size()) + " values, expected " +
+                    std::to_string(o.batch * p.num_classes));
+      }
+      const auto ort_logits =
+          torch::from_blob(ort.output.data.data(), {o.batch, p.num_classes}, torch::kFloat32).clone();
+      const Compared ct = compare(ort_logits, reference, o);
+      report.onnxruntime_max_abs_diff = ct.max_abs_diff;
+      report.onnxruntime_top1_agreement = ct.top1_agreement;
+      report.onnxruntime_version = ort.version;
+      if (!ct.ok) {
+        throw Error("ONNX export '" + o.onnx_path + "' not written: ONNX Runtime " + ort.version +
+                    " logits differ from LibTorch: " + describe(ct, o));
       }
     }
   }
@@ -174,10 +223,27 @@ nlohmann::json export_report_json(const ExportReport& r, const ExportOptions& o)
   // -1 = not verified (--no-verify) -> null.
   auto verified = [](double v) { return v >= 0 ? nlohmann::json(v) : nlohmann::json(nullptr); };
   if (!o.onnx_path.empty()) {
+    // The worst of the runtimes, then each runtime.
+    const double diff = std::max(r.onnx_max_abs_diff, r.onnxruntime_max_abs_diff);
+    const double agree = r.onnxruntime_top1_agreement >= 0
+                             ? std::min(r.onnx_top1_agreement, r.onnxruntime_top1_agreement)
+                             : r.onnx_top1_agreement;
+    nlohmann::json runtimes = nlohmann::json::array();
+    if (r.onnx_max_abs_diff >= 0) {
+      runtimes.push_back({{"runtime", "OpenCV DNN " + r.opencv_version},
+                          {"max_abs_diff", r.onnx_max_abs_diff},
+                          {"top1_agreement", r.onnx_top1_agreement}});
+    }
+    if (r.onnxruntime_max_abs_diff >= 0) {
+      runtimes.push_back({{"runtime", "ONNX Runtime " + r.onnxruntime_version},
+                          {"max_abs_diff", r.onnxruntime_max_abs_diff},
+                          {"top1_agreement", r.onnxruntime_top1_agreement}});
+    }
     out["onnx"] = {{"path", o.onnx_path},
                    {"nodes", r.onnx_nodes},
-                   {"max_abs_diff", verified(r.onnx_max_abs_diff)},
-                   {"top1_agreement", verified(r.onnx_top1_agreement)}};
+                   {"max_abs_diff", verified(diff)},
+                   {"top1_agreement", verified(agree)},
+                   {"verified_in", runtimes}};
   }
   if (!o.torchscript_path.empty()) {
     out["torchscript"] = {{"path", o.torchscript_path},

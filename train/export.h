@@ -8,7 +8,9 @@
 // checkpoint's image size and a fixed batch:
 //  - ONNX (opset 13), built node by node with Debian libonnx's protobuf
 //    classes and checked with onnx::checker; input "input" [batch, C, H, W]
-//    normalised as in training, output "logits" [batch, classes].
+//    normalised as in training, output "logits" [batch, classes]; the
+//    normalisation and class names in metadata_props (kOnnxMeta* below).
+//    Verified in OpenCV DNN and in ONNX Runtime.
 //  - TorchScript: a torch.jit module defined from generated TorchScript
 //    source over the folded weights (not torch.jit.trace: LibTorch C++ has no
 //    module tracer), loadable with Python's torch.jit.load and LibTorch's
@@ -27,8 +29,8 @@ struct ExportOptions {
   std::string torchscript_path;  // empty = no TorchScript
   int batch = 1;                 // fixed batch dimension of the ONNX graph
   bool use_ema = true;           // EMA weights when the checkpoint has them
-  // Run the exported files (ONNX in OpenCV DNN, TorchScript in LibTorch) on a
-  // random input and compare their logits with the LibTorch model's.
+  // Run the exported files (ONNX in OpenCV DNN and ONNX Runtime, TorchScript
+  // in LibTorch) on a random input and compare their logits with the LibTorch model's.
   bool verify = true;
   // Verification passes when max |logit difference| <= tolerance + rtol *
   // max |LibTorch logit| (float32 kernels differ by a relative error, so the
@@ -44,7 +46,23 @@ struct ExportReport {
   double torchscript_top1_agreement = -1;
   double allowed_diff = -1;              // tolerance + rtol * max |logit|
   int onnx_nodes = 0;
+  // The ONNX file is verified in two runtimes: onnx_* above is OpenCV DNN,
+  // these are ONNX Runtime (npm onnxruntime-node, train/onnxruntime_runner.h).
+  double onnxruntime_max_abs_diff = -1;  // -1 = not verified
+  double onnxruntime_top1_agreement = -1;
+  std::string onnxruntime_version;       // e.g. "1.30.0"
+  std::string opencv_version;            // e.g. "4.6.0"
 };
+
+// Keys of the ONNX model's metadata_props that mnas writes for inference
+// (mnas_classify): the training dataset kind, its per-channel normalisation
+// of [0, 1] pixels (JSON arrays of input-channel length), the eval centre
+// crop fraction, and the class names (JSON array; empty when not fixed).
+inline constexpr const char* kOnnxMetaDataset = "mnas.dataset";
+inline constexpr const char* kOnnxMetaMean = "mnas.mean";
+inline constexpr const char* kOnnxMetaStddev = "mnas.stddev";
+inline constexpr const char* kOnnxMetaEvalCrop = "mnas.eval_crop";
+inline constexpr const char* kOnnxMetaClassNames = "mnas.class_names";
 
 // Writes the requested files, each to a temporary beside it (common/files.h
 // AtomicFile) that is verified first; the files are renamed into place only
@@ -54,12 +72,16 @@ struct ExportReport {
 // that no output is the checkpoint or the other output (check_output_path,
 // through links). Throws ConfigError for those and bad options, mnas::Error
 // naming the file on I/O errors, when the ONNX checker rejects the graph, or
-// when verification exceeds the tolerance (the message gives the difference,
-// the allowed difference and the top-1 agreement).
+// when verification exceeds the tolerance (the message names the runtime and
+// gives the difference, the allowed difference and the top-1 agreement), and
+// when ONNX Runtime cannot run (node or onnxruntime-node missing: the message
+// names scripts/setup.sh).
 ExportReport export_checkpoint(const ExportOptions& options);
 
 // What mnas_export prints: {"checkpoint", "onnx": {"path", "nodes",
-// "max_abs_diff", "top1_agreement"}, "torchscript": {"path", "max_abs_diff",
+// "max_abs_diff", "top1_agreement" (the worst of the runtimes), "verified_in":
+// [{"runtime": "OpenCV DNN 4.6.0" | "ONNX Runtime 1.30.0", "max_abs_diff",
+// "top1_agreement"}]}, "torchscript": {"path", "max_abs_diff",
 // "top1_agreement"}, "allowed_diff"}, each export only when requested, null
 // for what was not verified.
 nlohmann::json export_report_json(const ExportReport& report, const ExportOptions& options);

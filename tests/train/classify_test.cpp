@@ -1,0 +1,166 @@
+// Image preparation and scoring of mnas_classify (train/classify.h) against
+// values computed here by hand: hand-built ONNX graphs that return their
+// (normalised) input pixels as logits, run in ONNX Runtime, so the top labels
+// and probabilities follow from the image, the normalisation and a softmax.
+#include "train/classify.h"
+
+#include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <opencv2/imgcodecs.hpp>
+
+#include "common/error.h"
+#include "tests/train/tiny_run.h"
+#include "train/export.h"
+
+namespace mnas::train {
+namespace {
+
+namespace fs = std::filesystem;
+using test_util::temp_path;
+
+// input [1, c, s, s] -> Flatten -> logits [1, c*s*s], optional mnas metadata.
+std::string write_flatten_model(const std::string& path, int c, int s,
+                                const std::vector<std::pair<std::string, std::string>>& meta = {}) {
+  onnx::ModelProto m;
+  m.set_ir_version(7);
+  m.add_opset_import()->set_version(13);
+  for (const auto& [k, v] : meta) {
+    auto* e = m.add_metadata_props();
+    e->set_key(k);
+    e->set_value(v);
+  }
+  auto* g = m.mutable_graph();
+  g->set_name("flatten");
+  auto* in = g->add_input();
+  in->set_name("input");
+  auto* it = in->mutable_type()->mutable_tensor_type();
+  it->set_elem_type(onnx::TensorProto::FLOAT);
+  for (int d : {1, c, s, s}) it->mutable_shape()->add_dim()->set_dim_value(d);
+  auto* out = g->add_output();
+  out->set_name("logits");
+  auto* ot = out->mutable_type()->mutable_tensor_type();
+  ot->set_elem_type(onnx::TensorProto::FLOAT);
+  for (int d : {1, c * s * s}) ot->mutable_shape()->add_dim()->set_dim_value(d);
+  auto* n = g->add_node();
+  n->set_op_type("Flatten");
+  n->add_input("input");
+  n->add_output("logits");
+  std::ofstream f(path, std::ios::binary);
+  m.SerializeToOstream(&f);
+  return path;
+}
+
+std::vector<double> softmax(const std::vector<double>& x) {
+  double mx = x[0], sum = 0;
+  for (double v : x) mx = std::max(mx, v);
+  std::vector<double> p;
+  for (double v : x) sum += std::exp(v - mx);
+  for (double v : x) p.push_back(std::exp(v - mx) / sum);
+  return p;
+}
+
+// A 4x4 grayscale image drawn as 8x8 (2x2 blocks: mnas_classify resizes it
+// back exactly); an ONNX file without mnas metadata: Fashion-MNIST's
+// normalisation is assumed, and the logits are the normalised pixels.
+TEST(ClassifyTest, OnnxWithoutMetadataAssumesFashionMnistNormalisation) {
+  const std::string model = write_flatten_model(temp_path("classify_flat1.onnx"), 1, 4);
+  const std::string png = temp_path("classify_gray.png");
+  cv::Mat img(8, 8, CV_8UC1);
+  std::vector<int> px(16);
+  for (int i = 0; i < 16; ++i) px[i] = (i * 37 + 11) % 256;  // pixel i of the 4x4 image
+  for (int y = 0; y < 8; ++y)
+    for (int x = 0; x < 8; ++x) img.at<uint8_t>(y, x) = static_cast<uint8_t>(px[(y / 2) * 4 + x / 2]);
+  ASSERT_TRUE(cv::imwrite(png, img));
+  std::vector<double> logits;
+  for (int v : px) logits.push_back((v / 255.0 - 0.2860) / 0.3530);
+  const auto want = softmax(logits);
+
+  ClassifyOptions o;
+  o.model = model;
+  o.top_k = 3;
+  const auto r = classify_images(o, {png});
+  EXPECT_EQ(r.runtime, "ONNX Runtime 1.30.0");
+  EXPECT_EQ(r.image_size, 4);
+  EXPECT_EQ(r.channels, 1);
+  EXPECT_NE(r.normalisation.find("assumed"), std::string::npos) << r.normalisation;
+  ASSERT_EQ(r.images.size(), 1u);
+  ASSERT_EQ(r.images[0].top.size(), 3u) << r.images[0].error;
+  // The three brightest pixels, in order.
+  std::vector<int> order(16);
+  for (int i = 0; i < 16; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](int a, int b) { return px[a] > px[b]; });
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_EQ(r.images[0].top[k].index, order[k]);
+    EXPECT_EQ(r.images[0].top[k].label, "class" + std::to_string(order[k]));
+    EXPECT_NEAR(r.images[0].top[k].probability, want[order[k]], 1e-6);
+  }
+  fs::remove(model);
+  fs::remove(png);
+}
+
+// 3 channels with mnas metadata: BGR files become RGB, each channel gets its
+// own mean and stddev, the class names come from the metadata.
+TEST(ClassifyTest, OnnxMetadataGivesNormalisationAndNamesPerRgbChannel) {
+  std::vector<std::string> names;
+  for (int i = 0; i < 12; ++i) names.push_back("n" + std::to_string(i));
+  const std::string model = write_flatten_model(
+      temp_path("classify_flat3.onnx"), 3, 2,
+      {{kOnnxMetaDataset, "folder"},
+       {kOnnxMetaMean, "[0.5, 0.25, 0.0]"},
+       {kOnnxMetaStddev, "[0.5, 0.25, 1.0]"},
+       {kOnnxMetaEvalCrop, "1.0"},
+       {kOnnxMetaClassNames, nlohmann::json(names).dump()}});
+  const std::string png = temp_path("classify_rgb.png");
+  // Pixel (y, x) has R = 200 + x, G = 100 + x + y, B = 10 * (x + y) (OpenCV stores BGR).
+  cv::Mat img(2, 2, CV_8UC3);
+  for (int y = 0; y < 2; ++y)
+    for (int x = 0; x < 2; ++x) img.at<cv::Vec3b>(y, x) = cv::Vec3b(10 * (x + y), 100 + x + y, 200 + x);
+  ASSERT_TRUE(cv::imwrite(png, img));
+  const double mean[3] = {0.5, 0.25, 0.0}, sd[3] = {0.5, 0.25, 1.0};
+  std::vector<double> logits;  // CHW: R plane, G plane, B plane
+  for (int c = 0; c < 3; ++c)
+    for (int y = 0; y < 2; ++y)
+      for (int x = 0; x < 2; ++x) {
+        const int v = c == 0 ? 200 + x : c == 1 ? 100 + x + y : 10 * (x + y);
+        logits.push_back((v / 255.0 - mean[c]) / sd[c]);
+      }
+  const auto want = softmax(logits);
+  ClassifyOptions o;
+  o.model = model;
+  o.top_k = 12;
+  const auto r = classify_images(o, {png});
+  EXPECT_EQ(r.normalisation, "folder (ONNX metadata)");
+  ASSERT_EQ(r.images[0].top.size(), 12u) << r.images[0].error;
+  for (const auto& p : r.images[0].top) {
+    EXPECT_EQ(p.label, names[p.index]);
+    EXPECT_NEAR(p.probability, want[p.index], 1e-6) << p.index;
+  }
+  // The largest logit is G at (1, 1): (102/255 - 0.25) / 0.25 = 0.6, above R
+  // at x = 1: (201/255 - 0.5) / 0.5 = 0.576 (indices 1 and 3).
+  EXPECT_EQ(r.images[0].top[0].index, 4 + 3);
+  EXPECT_EQ(r.images[0].top[0].label, "n7");
+  fs::remove(model);
+  fs::remove(png);
+}
+
+TEST(ClassifyTest, RefusesBadModelsAndOptions) {
+  const std::string png = temp_path("classify_one.png");
+  ASSERT_TRUE(cv::imwrite(png, cv::Mat(4, 4, CV_8UC1, cv::Scalar(7))));
+  ClassifyOptions o;
+  o.model = write_flatten_model(temp_path("classify_flat2.onnx"), 2, 4);  // 2 channels: no image has them
+  EXPECT_THROW(classify_images(o, {png}), Error);
+  o.top_k = 0;
+  EXPECT_THROW(classify_images(o, {png}), ConfigError);
+  o.top_k = 5;
+  o.model = temp_path("classify_missing.onnx");
+  EXPECT_THROW(classify_images(o, {png}), Error);
+  fs::remove(temp_path("classify_flat2.onnx"));
+  fs::remove(png);
+}
+
+}  // namespace
+}  // namespace mnas::train
