@@ -1,6 +1,7 @@
 // Export of a trained checkpoint for deployment: library mnas::export
-// (train/export.cpp, train/onnx_emitter.cpp), kept apart from mnas::train so
-// that training links neither libonnx nor OpenCV DNN. Torch-free header.
+// (train/export.cpp, train/onnx_emitter.cpp, train/tflite_emitter.cpp,
+// train/tflite_runtime.cpp), kept apart from mnas::train so that training
+// links neither libonnx, OpenCV DNN nor Arm NN. Torch-free header.
 //
 // Both exports are the eval-mode network of the checkpoint (EMA weights when
 // the checkpoint has them, as the reference's export_moving_average=True),
@@ -9,6 +10,11 @@
 //  - ONNX (opset 13), built node by node with Debian libonnx's protobuf
 //    classes and checked with onnx::checker; input "input" [batch, C, H, W]
 //    normalised as in training, output "logits" [batch, classes].
+//  - TFLite (float32), a flatbuffer of the official TFLite schema
+//    (train/tflite_emitter.h), verified in Arm NN's TfLite parser on its
+//    reference CPU backend (train/tflite_runtime.h); input "input"
+//    [batch, H, W, C] (NHWC) normalised as in training, output "logits"
+//    [batch, classes].
 //  - TorchScript: a torch.jit module defined from generated TorchScript
 //    source over the folded weights (not torch.jit.trace: LibTorch C++ has no
 //    module tracer), loadable with Python's torch.jit.load and LibTorch's
@@ -25,9 +31,11 @@ struct ExportOptions {
   std::string checkpoint;        // mnas checkpoint (train/checkpoint.h)
   std::string onnx_path;         // empty = no ONNX
   std::string torchscript_path;  // empty = no TorchScript
-  int batch = 1;                 // fixed batch dimension of the ONNX graph
+  std::string tflite_path;       // empty = no TFLite
+  int batch = 1;                 // fixed batch dimension of the ONNX and TFLite graphs
   bool use_ema = true;           // EMA weights when the checkpoint has them
-  // Run the exported files (ONNX in OpenCV DNN, TorchScript in LibTorch) on a
+  // Run the exported files (ONNX in OpenCV DNN, TFLite in Arm NN,
+  // TorchScript in LibTorch) on a
   // random input and compare their logits with the LibTorch model's.
   bool verify = true;
   // Verification passes when max |logit difference| <= tolerance + rtol *
@@ -42,8 +50,12 @@ struct ExportReport {
   double torchscript_max_abs_diff = -1;  // -1 = not verified
   double onnx_top1_agreement = -1;       // share of the batch with the same argmax
   double torchscript_top1_agreement = -1;
+  double tflite_max_abs_diff = -1;       // -1 = not verified
+  double tflite_top1_agreement = -1;
   double allowed_diff = -1;              // tolerance + rtol * max |logit|
   int onnx_nodes = 0;
+  int tflite_operators = 0;
+  long long tflite_bytes = 0;            // size of the TFLite file
 };
 
 // Writes the requested files, each to a temporary beside it (common/files.h
@@ -60,7 +72,8 @@ ExportReport export_checkpoint(const ExportOptions& options);
 
 // What mnas_export prints: {"checkpoint", "onnx": {"path", "nodes",
 // "max_abs_diff", "top1_agreement"}, "torchscript": {"path", "max_abs_diff",
-// "top1_agreement"}, "allowed_diff"}, each export only when requested, null
+// "top1_agreement"}, "tflite": {"path", "operators", "bytes", "runtime",
+// "max_abs_diff", "top1_agreement"}, "allowed_diff"}, each export only when requested, null
 // for what was not verified.
 nlohmann::json export_report_json(const ExportReport& report, const ExportOptions& options);
 
