@@ -66,7 +66,7 @@ struct TfLiteEmitter::State {
   // `x` padded with zeros by `pad` (a PAD op), or `x` when there is none.
   int pad_input(int x, const model::Padding& pad, const std::string& name) {
     if (!pad.any()) return x;
-    const std::vector<int>& s = shapes[x];
+    const std::vector<int> s = shapes[x];  // a copy: adding tensors moves shapes
     const int paddings = constant_i32({0, 0, pad.top, pad.bottom, pad.left, pad.right, 0, 0}, {4, 2}, name + "/paddings");
     const int y = activation({s[0], s[1] + pad.top + pad.bottom, s[2] + pad.left + pad.right, s[3]}, name + "/pad");
     op(tfl::BuiltinOperator::PAD, {x, paddings}, {y}, tfl::BuiltinOptions::PadOptions,
@@ -102,7 +102,7 @@ struct TfLiteEmitter::State {
     } else {
       src = pad_input(x, pad, name);
     }
-    const std::vector<int>& p = shapes[src];
+    const std::vector<int> p = shapes[src];
     const int out_h = mode == tfl::Padding::SAME ? (p[1] + strides[0] - 1) / strides[0] : (p[1] - k_h) / strides[0] + 1;
     const int out_w = mode == tfl::Padding::SAME ? (p[2] + strides[1] - 1) / strides[1] : (p[2] - k_w) / strides[1] + 1;
     const auto act = relu ? tfl::ActivationFunctionType::RELU : tfl::ActivationFunctionType::NONE;
@@ -176,7 +176,7 @@ int TfLiteEmitter::residual(const int& y, const int& input, const model::Residua
       // Zero padding counted by a VALID pool, then rescaled per position to
       // the average over the pixels inside the input (count_include_pad false).
       const int padded = s_->pad_input(input, pad, name);
-      const std::vector<int>& ps = s_->shapes[padded];
+      const std::vector<int> ps = s_->shapes[padded];
       const int oh = (ps[1] - k) / r.strides[0] + 1, ow = (ps[2] - k) / r.strides[1] + 1;
       if (oh != out[1] || ow != out[2]) {
         throw Error("TFLite export: the pooling skip gives " + std::to_string(oh) + "x" + std::to_string(ow) +
