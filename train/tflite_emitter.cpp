@@ -20,8 +20,9 @@ struct TfLiteEmitter::State {
   std::vector<flatbuffers::Offset<tfl::Buffer>> buffers;
   std::vector<tfl::BuiltinOperator> codes;  // operator_codes, by opcode index
   std::map<tfl::BuiltinOperator, uint32_t> code_index;
-  int batch = 1;
+  int batch = 1, classes = 0;
   int output = -1;
+  bool finished = false;
   int names = 0;
 
   int tensor(std::vector<int> shape, tfl::TensorType type, uint32_t buffer, const std::string& name) {
@@ -128,8 +129,8 @@ struct TfLiteEmitter::State {
 TfLiteEmitter::TfLiteEmitter(const model::ModuleWeights& weights, double bn_epsilon, int batch, int channels,
                              int size, int classes)
     : s_(std::make_unique<State>()), weights_(weights), bn_epsilon_(bn_epsilon) {
-  (void)classes;
   s_->batch = batch;
+  s_->classes = classes;
   s_->buffers.push_back(tfl::CreateBuffer(s_->fbb));  // buffer 0: the empty sentinel
   s_->tensor({batch, size, size, channels}, tfl::TensorType::FLOAT32, 0, "input");
 }
@@ -208,6 +209,10 @@ int TfLiteEmitter::residual(const int& y, const int& input, const model::Residua
 }
 
 int TfLiteEmitter::classifier(const int& x, const model::ClassifierStep& c) {
+  if (c.classes != s_->classes) {
+    throw Error("TFLite export: the classifier has " + std::to_string(c.classes) + " classes, the model was declared with " +
+                std::to_string(s_->classes));
+  }
   const int pooled = s_->global_pool(x, c.module + "/pool");
   const std::vector<int> flat_shape = {s_->batch, c.in_features};
   const int flat = s_->activation(flat_shape, c.module + "/flatten");
@@ -225,6 +230,8 @@ int TfLiteEmitter::classifier(const int& x, const model::ClassifierStep& c) {
 
 std::vector<uint8_t> TfLiteEmitter::finish(const std::string& description) {
   if (s_->output < 0) throw Error("TFLite export: the network has no classifier (no \"logits\" output)");
+  if (s_->finished) throw Error("TFLite export: the model was already finished");
+  s_->finished = true;
   auto& fbb = s_->fbb;
   std::vector<flatbuffers::Offset<tfl::OperatorCode>> codes;
   for (tfl::BuiltinOperator c : s_->codes) {

@@ -42,12 +42,14 @@ class TfLiteEmitter : public model::Emitter<int> {
   int conv(const int& x, const model::ConvStep& step) override;
   int squeeze_excite(const int& x, const model::SqueezeExciteStep& step) override;
   int residual(const int& y, const int& input, const model::ResidualStep& step) override;
-  // Names its output "logits" and makes it the subgraph's output.
+  // Names its output "logits" and makes it the subgraph's output; the step's
+  // classes must be the constructor's (mnas::Error).
   int classifier(const int& x, const model::ClassifierStep& step) override;
 
   int operators() const;
   // The serialised model (identifier "TFL3", schema version 3) with
-  // `description`. Throws mnas::Error when classifier() was never emitted.
+  // `description`; once. Throws mnas::Error when classifier() was never
+  // emitted or on a second call.
   std::vector<uint8_t> finish(const std::string& description);
 
  private:
