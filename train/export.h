@@ -63,7 +63,7 @@ struct ExportReport {
 // when every requested export passed, so nothing unverified ever carries a
 // requested name. Checks before anything: every tensor name and shape of the
 // checkpoint against its stored architecture (load_checkpoint_model), and
-// that no output is the checkpoint or the other output (check_output_path,
+// that no output is the checkpoint or another output (check_output_path,
 // through links). Throws ConfigError for those and bad options, mnas::Error
 // naming the file on I/O errors, when the ONNX checker rejects the graph, or
 // when verification exceeds the tolerance (the message gives the difference,
