@@ -18,7 +18,7 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kUsage =
-    "Usage: mnas_export CHECKPOINT [--onnx FILE] [--torchscript FILE] [--batch N] [--no-verify]\n"
+    "Usage: mnas_export CHECKPOINT [--onnx FILE] [--torchscript FILE] [--tflite FILE] [--batch N] [--no-verify]\n"
     "                  [--tolerance ATOL] [--rtol RTOL]\n"
     "       mnas_export CHECKPOINT --info\n";
 
@@ -29,6 +29,7 @@ int run(int argc, char** argv) {
       ("checkpoint", po::value<std::string>(), "mnas checkpoint (mnas_train --checkpoint)")
       ("onnx", po::value<std::string>(), "write ONNX (opset 13) here")
       ("torchscript", po::value<std::string>(), "write TorchScript here")
+      ("tflite", po::value<std::string>(), "write TFLite (float32, NHWC) here, verified in Arm NN")
       ("batch", po::value<int>()->default_value(1), "fixed batch of the ONNX input")
       ("no-ema", "export the training weights instead of the EMA")
       ("no-verify", "skip running the exports and comparing logits")
@@ -66,8 +67,9 @@ int run(int argc, char** argv) {
   o.checkpoint = ckpt;
   if (vm.count("onnx")) o.onnx_path = vm["onnx"].as<std::string>();
   if (vm.count("torchscript")) o.torchscript_path = vm["torchscript"].as<std::string>();
-  if (o.onnx_path.empty() && o.torchscript_path.empty()) {
-    std::cerr << "mnas_export: nothing to do: give --onnx FILE and/or --torchscript FILE (or --info)\n" << kUsage;
+  if (vm.count("tflite")) o.tflite_path = vm["tflite"].as<std::string>();
+  if (o.onnx_path.empty() && o.torchscript_path.empty() && o.tflite_path.empty()) {
+    std::cerr << "mnas_export: nothing to do: give --onnx, --torchscript and/or --tflite FILE (or --info)\n" << kUsage;
     return 2;
   }
   o.batch = vm["batch"].as<int>();

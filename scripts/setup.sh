@@ -19,6 +19,9 @@ packages=(
   libopencv-dev              # image decoding, ONNX check through OpenCV DNN
   libonnx-dev                # ONNX export (protobuf classes + checker)
   libopenmpi-dev openmpi-bin # distributed search (optional in the build)
+  # TFLite export: flatbuffers (flatc + headers), verified in Arm NN's TfLite parser (CpuRef)
+  flatbuffers-compiler libflatbuffers-dev
+  libarmnntfliteparser-dev libarmnn-cpuref-backend22
   # data: the embedded default dataset
   dataset-fashion-mnist      # /usr/share/datasets/fashion-mnist
 )

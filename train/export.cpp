@@ -1,7 +1,8 @@
-// ONNX and TorchScript export of a checkpoint (train/export.h; library
-// mnas::export, the only one that links libonnx and OpenCV DNN). The walk of
-// model/network_walk.h over the eval-mode network drives both emitters
-// (train/onnx_emitter.h, model/script_emitter.h).
+// ONNX, TFLite and TorchScript export of a checkpoint (train/export.h;
+// library mnas::export, the only one that links libonnx, OpenCV DNN and
+// Arm NN). The walk of model/network_walk.h over the eval-mode network drives
+// the emitters (train/onnx_emitter.h, train/tflite_emitter.h,
+// model/script_emitter.h).
 #include "train/export.h"
 
 #include <onnx/checker.h>
@@ -26,6 +27,8 @@
 #include "train/datasets.h"
 #include "train/onnx_emitter.h"
 #include "train/onnxruntime_runner.h"
+#include "train/tflite_emitter.h"
+#include "train/tflite_runtime.h"
 
 namespace mnas::train {
 namespace {
@@ -87,8 +90,8 @@ ExportReport export_checkpoint(const ExportOptions& o) {
   if (!std::isfinite(o.rtol) || o.rtol < 0) {
     throw ConfigError("export rtol must be a finite number >= 0, got " + std::to_string(o.rtol));
   }
-  if (o.onnx_path.empty() && o.torchscript_path.empty()) {
-    throw ConfigError("export: nothing to write (no ONNX and no TorchScript path)");
+  if (o.onnx_path.empty() && o.torchscript_path.empty() && o.tflite_path.empty()) {
+    throw ConfigError("export: nothing to write (no ONNX, TFLite or TorchScript path)");
   }
   // No output over an input or over the other output (through any link).
   if (!o.onnx_path.empty()) check_output_path(o.onnx_path, {o.checkpoint}, "--onnx");
@@ -97,6 +100,16 @@ ExportReport export_checkpoint(const ExportOptions& o) {
     if (same_file(o.torchscript_path, o.onnx_path)) {
       throw ConfigError("--torchscript '" + o.torchscript_path + "' and --onnx '" + o.onnx_path +
                         "' are the same file; one export would destroy the other: give two paths");
+    }
+  }
+  if (!o.tflite_path.empty()) {
+    check_output_path(o.tflite_path, {o.checkpoint}, "--tflite");
+    for (const auto& [flag, other] : {std::pair<std::string, std::string>{"--onnx", o.onnx_path},
+                                      {"--torchscript", o.torchscript_path}}) {
+      if (same_file(o.tflite_path, other)) {
+        throw ConfigError("--tflite '" + o.tflite_path + "' and " + flag + " '" + other +
+                          "' are the same file; one export would destroy the other: give two paths");
+      }
     }
   }
   CheckpointInfo info;
@@ -113,7 +126,7 @@ ExportReport export_checkpoint(const ExportOptions& o) {
   ExportReport report;
   // Each file is written and verified under a temporary name; both are
   // renamed into place only when every requested export passed.
-  std::optional<AtomicFile> onnx_file, ts_file;
+  std::optional<AtomicFile> onnx_file, ts_file, tflite_file;
   const model::ModuleWeights weights(*net);
 
   if (!o.onnx_path.empty()) {
@@ -190,6 +203,46 @@ ExportReport export_checkpoint(const ExportOptions& o) {
     }
   }
 
+  if (!o.tflite_path.empty()) {
+    TfLiteEmitter e(weights, p.bn_epsilon, o.batch, p.input_channels, p.image_size, p.num_classes);
+    model::emit_network(net->layers(), p.tf_same_padding, e, e.input());
+    report.tflite_operators = e.operators();
+    const std::vector<uint8_t> bytes =
+        e.finish("MnasNet " + space::arch_to_string(space::decode_arch(info.block_strings)) + " (mnas)");
+    report.tflite_bytes = static_cast<long long>(bytes.size());
+    tflite_file.emplace(o.tflite_path);
+    const std::string tmp = tflite_file->temp_path();
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+      if (!out.flush()) throw Error("cannot write '" + o.tflite_path + "' (temporary '" + tmp + "')");
+    }
+    if (o.verify) {
+      // NCHW -> NHWC, the TFLite input layout.
+      const torch::Tensor nhwc = x.permute({0, 2, 3, 1}).contiguous();
+      const std::vector<float> input(nhwc.data_ptr<float>(), nhwc.data_ptr<float>() + nhwc.numel());
+      TfLiteRun run;
+      try {
+        run = run_tflite(tmp, input);
+      } catch (const Error& ex) {
+        throw Error("TFLite export '" + o.tflite_path + "' not written: " + ex.what());
+      }
+      if (run.output.size() != static_cast<size_t>(o.batch) * p.num_classes) {
+        throw Error("TFLite export '" + o.tflite_path + "' not written: " + tflite_runtime_name() + " returned " +
+                    std::to_string(run.output.size()) + " values, expected " + std::to_string(o.batch * p.num_classes));
+      }
+      const auto got = torch::from_blob(run.output.data(), {o.batch, p.num_classes}, torch::kFloat32).clone();
+      const Compared c = compare(got, reference, o);
+      report.tflite_max_abs_diff = c.max_abs_diff;
+      report.tflite_top1_agreement = c.top1_agreement;
+      report.allowed_diff = c.allowed;
+      if (!c.ok) {
+        throw Error("TFLite export '" + o.tflite_path + "' not written: " + tflite_runtime_name() +
+                    " logits differ from LibTorch: " + describe(c, o));
+      }
+    }
+  }
+
   if (!o.torchscript_path.empty()) {
     model::ScriptOptions so;
     so.fold_bn = true;
@@ -215,6 +268,7 @@ ExportReport export_checkpoint(const ExportOptions& o) {
   }
   if (onnx_file) onnx_file->commit();
   if (ts_file) ts_file->commit();
+  if (tflite_file) tflite_file->commit();
   return report;
 }
 
@@ -249,6 +303,14 @@ nlohmann::json export_report_json(const ExportReport& r, const ExportOptions& o)
     out["torchscript"] = {{"path", o.torchscript_path},
                           {"max_abs_diff", verified(r.torchscript_max_abs_diff)},
                           {"top1_agreement", verified(r.torchscript_top1_agreement)}};
+  }
+  if (!o.tflite_path.empty()) {
+    out["tflite"] = {{"path", o.tflite_path},
+                     {"operators", r.tflite_operators},
+                     {"bytes", r.tflite_bytes},
+                     {"runtime", o.verify ? nlohmann::json(tflite_runtime_name()) : nlohmann::json(nullptr)},
+                     {"max_abs_diff", verified(r.tflite_max_abs_diff)},
+                     {"top1_agreement", verified(r.tflite_top1_agreement)}};
   }
   out["allowed_diff"] = verified(r.allowed_diff);
   return out;

@@ -1,6 +1,7 @@
 // Export of a trained checkpoint for deployment: library mnas::export
-// (train/export.cpp, train/onnx_emitter.cpp), kept apart from mnas::train so
-// that training links neither libonnx nor OpenCV DNN. Torch-free header.
+// (train/export.cpp, train/onnx_emitter.cpp, train/tflite_emitter.cpp,
+// train/tflite_runtime.cpp), kept apart from mnas::train so that training
+// links neither libonnx, OpenCV DNN nor Arm NN. Torch-free header.
 //
 // Both exports are the eval-mode network of the checkpoint (EMA weights when
 // the checkpoint has them, as the reference's export_moving_average=True),
@@ -11,6 +12,11 @@
 //    normalised as in training, output "logits" [batch, classes]; the
 //    normalisation and class names in metadata_props (kOnnxMeta* below).
 //    Verified in OpenCV DNN and in ONNX Runtime.
+//  - TFLite (float32), a flatbuffer of the official TFLite schema
+//    (train/tflite_emitter.h), verified in Arm NN's TfLite parser on its
+//    reference CPU backend (train/tflite_runtime.h); input "input"
+//    [batch, H, W, C] (NHWC) normalised as in training, output "logits"
+//    [batch, classes].
 //  - TorchScript: a torch.jit module defined from generated TorchScript
 //    source over the folded weights (not torch.jit.trace: LibTorch C++ has no
 //    module tracer), loadable with Python's torch.jit.load and LibTorch's
@@ -27,10 +33,12 @@ struct ExportOptions {
   std::string checkpoint;        // mnas checkpoint (train/checkpoint.h)
   std::string onnx_path;         // empty = no ONNX
   std::string torchscript_path;  // empty = no TorchScript
-  int batch = 1;                 // fixed batch dimension of the ONNX graph
+  std::string tflite_path;       // empty = no TFLite
+  int batch = 1;                 // fixed batch dimension of the ONNX and TFLite graphs
   bool use_ema = true;           // EMA weights when the checkpoint has them
-  // Run the exported files (ONNX in OpenCV DNN and ONNX Runtime, TorchScript
-  // in LibTorch) on a random input and compare their logits with the LibTorch model's.
+  // Run the exported files (ONNX in OpenCV DNN and ONNX Runtime, TFLite in
+  // Arm NN, TorchScript in LibTorch) on a random input and compare their
+  // logits with the LibTorch model's.
   bool verify = true;
   // Verification passes when max |logit difference| <= tolerance + rtol *
   // max |LibTorch logit| (float32 kernels differ by a relative error, so the
@@ -44,6 +52,8 @@ struct ExportReport {
   double torchscript_max_abs_diff = -1;  // -1 = not verified
   double onnx_top1_agreement = -1;       // share of the batch with the same argmax
   double torchscript_top1_agreement = -1;
+  double tflite_max_abs_diff = -1;       // -1 = not verified
+  double tflite_top1_agreement = -1;
   double allowed_diff = -1;              // tolerance + rtol * max |logit|
   int onnx_nodes = 0;
   // The ONNX file is verified in two runtimes: onnx_* above is OpenCV DNN,
@@ -52,6 +62,8 @@ struct ExportReport {
   double onnxruntime_top1_agreement = -1;
   std::string onnxruntime_version;       // e.g. "1.30.0"
   std::string opencv_version;            // e.g. "4.6.0"
+  int tflite_operators = 0;
+  long long tflite_bytes = 0;            // size of the TFLite file
 };
 
 // Keys of the ONNX model's metadata_props that mnas writes for inference
@@ -69,7 +81,7 @@ inline constexpr const char* kOnnxMetaClassNames = "mnas.class_names";
 // when every requested export passed, so nothing unverified ever carries a
 // requested name. Checks before anything: every tensor name and shape of the
 // checkpoint against its stored architecture (load_checkpoint_model), and
-// that no output is the checkpoint or the other output (check_output_path,
+// that no output is the checkpoint or another output (check_output_path,
 // through links). Throws ConfigError for those and bad options, mnas::Error
 // naming the file on I/O errors, when the ONNX checker rejects the graph, or
 // when verification exceeds the tolerance (the message names the runtime and
@@ -82,7 +94,8 @@ ExportReport export_checkpoint(const ExportOptions& options);
 // "max_abs_diff", "top1_agreement" (the worst of the runtimes), "verified_in":
 // [{"runtime": "OpenCV DNN 4.6.0" | "ONNX Runtime 1.30.0", "max_abs_diff",
 // "top1_agreement"}]}, "torchscript": {"path", "max_abs_diff",
-// "top1_agreement"}, "allowed_diff"}, each export only when requested, null
+// "top1_agreement"}, "tflite": {"path", "operators", "bytes", "runtime",
+// "max_abs_diff", "top1_agreement"}, "allowed_diff"}, each export only when requested, null
 // for what was not verified.
 nlohmann::json export_report_json(const ExportReport& report, const ExportOptions& options);
 

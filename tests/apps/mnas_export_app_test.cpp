@@ -86,4 +86,26 @@ TEST_F(MnasExportApp, WritesOnlyVerifiedExports) {
   EXPECT_EQ(files(), 3u);
 }
 
+// --tflite: a TFLite flatbuffer ("TFL3" at offset 4), written only when its
+// logits in Arm NN match LibTorch's; never over the checkpoint.
+TEST_F(MnasExportApp, WritesTfLiteVerifiedInArmNn) {
+  const std::string out = dir_ + "/m.tflite";
+  const auto strict = run_app("mnas_export", ckpt_ + " --tflite " + out + " --tolerance 0 --rtol 0 --batch 4");
+  EXPECT_EQ(strict.exit_code, 2) << strict.out;
+  EXPECT_NE(strict.err.find("Arm NN"), std::string::npos) << strict.err;
+  EXPECT_EQ(files(), 1u);
+  const auto same = run_app("mnas_export", ckpt_ + " --tflite " + ckpt_ + " --no-verify");
+  EXPECT_EQ(same.exit_code, 2) << same.out;
+  EXPECT_EQ(read(ckpt_), ckpt_bytes_);
+  const auto r = run_app("mnas_export", ckpt_ + " --tflite " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = json::parse(r.out);
+  EXPECT_LE(j.at("tflite").at("max_abs_diff").get<double>(), 1e-4);
+  EXPECT_DOUBLE_EQ(j.at("tflite").at("top1_agreement").get<double>(), 1.0);
+  const std::string bytes = read(out);
+  EXPECT_EQ(static_cast<long long>(bytes.size()), j.at("tflite").at("bytes").get<long long>());
+  ASSERT_GT(bytes.size(), 8u);
+  EXPECT_EQ(bytes.substr(4, 4), "TFL3");
+}
+
 }  // namespace

@@ -1,0 +1,62 @@
+// The TensorFlow Lite model (float32, NHWC) of a network, emitted from the
+// walk of model/network_walk.h over an eval-mode module's weights with every
+// BatchNorm folded into its conv, as a flatbuffer of the official TFLite
+// schema (the subset in train/tflite_schema.fbs, file identifier "TFL3").
+// Used by train/export.cpp.
+//
+// Ops: CONV_2D / DEPTHWISE_CONV_2D with fused RELU (weights OHWI /
+// 1HW(C*M)); SE as AVERAGE_POOL_2D over the whole map, CONV_2D (RELU),
+// CONV_2D, LOGISTIC, MUL; residuals as ADD; the classifier as
+// AVERAGE_POOL_2D, RESHAPE, FULLY_CONNECTED. Padding: TFLite's SAME where it
+// equals the walk's padding (always with tf_same, and for PyTorch's
+// symmetric k / 2 at stride 1 or an odd input size), VALID when there is
+// none, otherwise an explicit PAD and VALID (PyTorch's symmetric padding of
+// a stride-2 layer over an even input, which SAME would put bottom/right
+// only). The pooling skip's average excludes the padding: SAME pooling
+// where it matches, otherwise PAD, VALID pooling and a MUL by the constant
+// k*k / (pixels inside the input) of each output position.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/network_walk.h"
+#include "model/weights.h"
+
+namespace mnas::train {
+
+class TfLiteEmitter : public model::Emitter<int> {
+ public:
+  // Declares input "input" [batch, size, size, channels] (NHWC, normalised as
+  // in training) and, through classifier(), output "logits" [batch, classes].
+  // `weights` must outlive the emitter.
+  TfLiteEmitter(const model::ModuleWeights& weights, double bn_epsilon, int batch, int channels, int size,
+                int classes);
+  ~TfLiteEmitter() override;
+
+  // Tensor index of "input".
+  int input() const { return 0; }
+
+  int conv(const int& x, const model::ConvStep& step) override;
+  int squeeze_excite(const int& x, const model::SqueezeExciteStep& step) override;
+  int residual(const int& y, const int& input, const model::ResidualStep& step) override;
+  // Names its output "logits" and makes it the subgraph's output; the step's
+  // classes must be the constructor's (mnas::Error).
+  int classifier(const int& x, const model::ClassifierStep& step) override;
+
+  int operators() const;
+  // The serialised model (identifier "TFL3", schema version 3) with
+  // `description`; once. Throws mnas::Error when classifier() was never
+  // emitted or on a second call.
+  std::vector<uint8_t> finish(const std::string& description);
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+  const model::ModuleWeights& weights_;
+  double bn_epsilon_;
+};
+
+}  // namespace mnas::train

@@ -1,0 +1,29 @@
+// Runs a TFLite file in Arm NN (its TfLite parser and the reference CPU
+// backend, CpuRef; Debian libarmnntfliteparser-dev and
+// libarmnn-cpuref-backend22, Arm NN 20.08): the runtime, not written by
+// mnas, that verifies mnas's TFLite exports (train/export.cpp, the tests).
+// Torch-free header; library mnas::export, the only one that links Arm NN.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace mnas::train {
+
+struct TfLiteRun {
+  std::vector<float> output;      // the "logits" tensor, row-major
+  std::vector<unsigned> output_shape;
+};
+
+// Loads `path` with Arm NN's TfLite parser, runs it on CpuRef with `input`
+// (row-major, the shape of the model's "input" tensor: NHWC) and returns
+// "logits". Throws mnas::Error naming the file when Arm NN rejects the
+// model (an op it does not support, a bad file), when `input` does not have
+// the input tensor's size, or when the run fails.
+TfLiteRun run_tflite(const std::string& path, const std::vector<float>& input);
+
+// "Arm NN <libarmnn version> (TfLite parser, CpuRef backend)": what
+// run_tflite runs in (Arm NN 20.08 is libarmnn 22.0.0).
+std::string tflite_runtime_name();
+
+}  // namespace mnas::train
