@@ -237,5 +237,40 @@ TEST(PpoLearningTest, EquivalentChoicesAreNeverSampled) {
   EXPECT_THROW(PpoController(space.choice_sizes(), PpoConfig{}, 1, bad), ConfigError);
 }
 
+// Resume stays exact with failures in the buffer, and a checkpoint written
+// before failures were told apart (no "failed" in its buffer) still loads.
+TEST(PpoLearningTest, CheckpointsWithFailuresRestoreExactlyAndOldOnesLoad) {
+  const auto sizes = default_space().choice_sizes();
+  PpoController a(sizes, PpoConfig{}, 11, default_canonical());
+  for (int t = 0; t < 13; ++t) {  // one update, 5 results in the buffer
+    const auto p = a.propose(t);
+    if (t % 4 == 3) a.observe_failure(t, p.decisions);
+    else a.observe(t, p.decisions, 0.8 + 0.001 * t);
+  }
+  const auto state = a.state();
+  ASSERT_EQ(state.at("buffer").size(), 5u);
+  EXPECT_TRUE(state.at("buffer")[3].at("failed").get<bool>());  // trial 11
+  PpoController b(sizes, PpoConfig{}, 12, default_canonical());
+  b.restore(state, a.weights());
+  EXPECT_EQ(b.state(), state);
+  for (int t = 13; t < 30; ++t) {
+    const auto pa = a.propose(t), pb = b.propose(t);
+    ASSERT_EQ(pa.decisions, pb.decisions) << "trial " << t;
+    if (t % 4 == 3) {
+      EXPECT_EQ(a.observe_failure(t, pa.decisions), b.observe_failure(t, pb.decisions));
+    } else {
+      EXPECT_EQ(a.observe(t, pa.decisions, 0.8), b.observe(t, pb.decisions, 0.8));
+    }
+  }
+  EXPECT_EQ(a.greedy_probabilities(), b.greedy_probabilities());
+  EXPECT_EQ(a.state(), b.state());
+
+  auto old = state;
+  for (auto& sample : old.at("buffer")) sample.erase("failed");
+  PpoController c(sizes, PpoConfig{}, 13, default_canonical());
+  c.restore(old, a.weights());
+  for (const auto& sample : c.state().at("buffer")) EXPECT_FALSE(sample.at("failed").get<bool>());
+}
+
 }  // namespace
 }  // namespace mnas::search
