@@ -33,7 +33,12 @@ std::unique_ptr<search::Strategy> make_strategy(const ExperimentConfig& c) {
   // The strategy's RNG stream differs from the child seeds (trial_seed).
   const uint64_t seed = trial_seed(c.seed, -1);
   if (c.strategy.name == "ppo") {
-    return std::make_unique<search::PpoController>(sizes, c.strategy.ppo, seed);
+    // Choices that decode alike (equal labels: repeats 1 + {-1, 0}) are
+    // masked, so each architecture has one decision path.
+    std::vector<std::vector<std::string>> labels;
+    for (const auto& d : c.space.decisions()) labels.push_back(d.labels);
+    return std::make_unique<search::PpoController>(sizes, c.strategy.ppo, seed,
+                                                   search::canonical_choices(labels));
   }
   if (c.strategy.name == "random") return std::make_unique<search::RandomSearch>(sizes, seed);
   if (c.strategy.name == "evolution") {

@@ -55,12 +55,16 @@ std::string header_text(const ExperimentConfig& config, const RunOptions& option
   out << (options.resume ? "resuming" : "starting") << " experiment " << exp << " in "
       << options.db_path << ": " << describe(config) << "\n";
   if (config.objective == "proxy" && config.proxy.time_limit_s > 0) {
-    // Each child stops at the proxy's time limit, so the budget bounds the
-    // wall time (plus ~5 s evaluation per child).
+    // A child's budget is its steps; the time limit is a safety net against
+    // hangs, so it bounds the worst case (plus ~5 s evaluation per child), not
+    // the expected time.
     const double limit = config.proxy.time_limit_s;
     const double worst = (config.budget - finished) * (limit + 5) / std::max(1, capacity);
-    out << "  " << config.budget - finished << " trials to run, each child trains at most "
-        << fixed(limit, 0) << " s: at most " << duration(worst) << " from now\n";
+    out << "  " << config.budget - finished << " trials to run, each child trains "
+        << fixed(config.proxy.epochs, config.proxy.epochs == std::floor(config.proxy.epochs) ? 0 : 2)
+        << " epoch(s) of " << config.proxy.train_subset << " images; a child still training after "
+        << fixed(limit, 0) << " s (safety net) is stopped, evaluated and recorded as a timeout"
+        << " (worst case " << duration(worst) << " from now)\n";
   }
   if (options.resume) {
     out << "  " << finished << "/" << config.budget << " trials finished, " << requeued
@@ -107,7 +111,9 @@ db::TrialRecord finished_record(db::TrialRecord t, const search::TrialResult& r,
   if (ok) t.loss = r.loss;
   t.latency_ms = r.latency_ms;
   t.measured_latency_ms = r.measured_latency_ms;
-  t.reward = rw;
+  // A child without a reward (failed, diverged, timeout) stores none: its
+  // status and message say why, and a timeout keeps the accuracy it reached.
+  if (ok) t.reward = rw;
   t.params = r.params;
   t.macs = r.macs;
   t.train_seconds = r.train_seconds;
@@ -206,7 +212,10 @@ LoopResult run_trials(db::ExperimentStore& store, int64_t exp, const ExperimentC
     const bool ok = r.status == search::TrialStatus::kOk;
     const double rw = ok ? search::reward(r.accuracy, r.latency_ms, config.reward) : 0.0;
     const auto decisions = nlohmann::json::parse(submitted.decisions).get<std::vector<int>>();
-    const bool updated = strategy.observe(submitted.index, decisions, rw);
+    // A child without a reward (failed, diverged, timeout) is a failure to
+    // the strategy, not a low accuracy; its record keeps status and message.
+    const bool updated = ok ? strategy.observe(submitted.index, decisions, rw)
+                            : strategy.observe_failure(submitted.index, decisions);
     const db::TrialRecord t = finished_record(submitted, r, rw);
     record_trial(store, exp, t, strategy, updated, p.proposed, p.finished + 1);
     ++p.finished;

@@ -1,5 +1,6 @@
 #include "search/ppo_config.h"
 
+#include <cmath>
 #include <map>
 
 #include "common/error.h"
@@ -25,6 +26,15 @@ void validate(const PpoConfig& c) {
     bad("minibatch_size", "in 1..batch_size", c.minibatch_size);
   }
   if (c.epochs < 1) bad("epochs", ">= 1", c.epochs);
+  if (!(c.max_grad_norm >= 0) || std::isinf(c.max_grad_norm)) {
+    bad("max_grad_norm", ">= 0 and finite (0 = off)", c.max_grad_norm);
+  }
+  if (!(c.target_kl >= 0) || std::isinf(c.target_kl)) {
+    bad("target_kl", ">= 0 and finite (0 = off)", c.target_kl);
+  }
+  if (!(c.failure_penalty >= 0) || std::isinf(c.failure_penalty)) {
+    bad("failure_penalty", ">= 0 and finite", c.failure_penalty);
+  }
   if (c.device != "cpu" && c.device != "auto" && c.device.rfind("cuda", 0) != 0) {
     throw ConfigError("strategy.ppo.device must be cpu, cuda, cuda:N or auto, got '" + c.device +
                       "'");
@@ -42,6 +52,10 @@ nlohmann::json to_json(const PpoConfig& c) {
           {"batch_size", c.batch_size},
           {"minibatch_size", c.minibatch_size},
           {"epochs", c.epochs},
+          {"normalize_advantages", c.normalize_advantages},
+          {"max_grad_norm", c.max_grad_norm},
+          {"target_kl", c.target_kl},
+          {"failure_penalty", c.failure_penalty},
           {"device", c.device}};
 }
 
@@ -57,7 +71,10 @@ PpoConfig ppo_config_from_json(const nlohmann::json& j) {
                                                   {"learning_rate", &c.learning_rate},
                                                   {"entropy_weight", &c.entropy_weight},
                                                   {"baseline_decay", &c.baseline_decay},
-                                                  {"clip_epsilon", &c.clip_epsilon}};
+                                                  {"clip_epsilon", &c.clip_epsilon},
+                                                  {"max_grad_norm", &c.max_grad_norm},
+                                                  {"target_kl", &c.target_kl},
+                                                  {"failure_penalty", &c.failure_penalty}};
   for (const auto& [key, value] : j.items()) {
     if (auto it = ints.find(key); it != ints.end()) {
       if (!value.is_number_integer()) {
@@ -69,6 +86,12 @@ PpoConfig ppo_config_from_json(const nlohmann::json& j) {
         throw ConfigError("strategy.ppo." + key + " must be a number, got " + value.dump());
       }
       *it2->second = value.get<double>();
+    } else if (key == "normalize_advantages") {
+      if (!value.is_boolean()) {
+        throw ConfigError("strategy.ppo.normalize_advantages must be true or false, got " +
+                          value.dump());
+      }
+      c.normalize_advantages = value.get<bool>();
     } else if (key == "device") {
       if (!value.is_string()) throw ConfigError("strategy.ppo.device must be a string");
       c.device = value.get<std::string>();
@@ -76,7 +99,8 @@ PpoConfig ppo_config_from_json(const nlohmann::json& j) {
       throw ConfigError("unknown key 'strategy.ppo." + key +
                         "' (expected lstm_hidden, embedding_size, init_range, learning_rate, "
                         "entropy_weight, baseline_decay, clip_epsilon, batch_size, "
-                        "minibatch_size, epochs, device)");
+                        "minibatch_size, epochs, normalize_advantages, max_grad_norm, target_kl, "
+                        "failure_penalty, device)");
     }
   }
   validate(c);

@@ -54,8 +54,10 @@ struct ControllerNetImpl : torch::nn::Module {
   }
 
   // Teacher-forced pass over actions [B, D]: summed log-probabilities [B] and
-  // summed entropies [B].
-  std::pair<torch::Tensor, torch::Tensor> evaluate(const torch::Tensor& actions) {
+  // summed entropies [B]. masks[i], when defined, is added to decision i's
+  // logits (0 for a canonical choice, -1e9 for an alias).
+  std::pair<torch::Tensor, torch::Tensor> evaluate(const torch::Tensor& actions,
+                                                   const std::vector<torch::Tensor>& masks) {
     const int64_t batch = actions.size(0);
     torch::Tensor x = start.expand({batch, start.size(1)});
     torch::Tensor h, c;
@@ -65,7 +67,7 @@ struct ControllerNetImpl : torch::nn::Module {
       auto [logits, h2, c2] = step(i, x, h, c);
       h = h2;
       c = c2;
-      auto lp = torch::log_softmax(logits, 1);
+      auto lp = torch::log_softmax(masks[i].defined() ? logits + masks[i] : logits, 1);
       auto a = actions.select(1, static_cast<int64_t>(i));
       logp = logp + lp.gather(1, a.unsqueeze(1)).squeeze(1);
       ent = ent - (lp.exp() * lp).sum(1);
@@ -97,13 +99,20 @@ struct Pending {
 struct Sample {
   std::vector<int> decisions;
   double old_logp = 0;
-  double advantage = 0;
+  double advantage = 0;  // reward - baseline when observed; unused when failed
+  bool failed = false;   // no reward (failed, diverged, timeout)
 };
+
+// A large negative logit offset: exp() of it is 0 in float and double, and
+// 0 * it stays 0 (not NaN, as 0 * -inf would) in the entropy.
+constexpr double kMaskedLogit = -1e9;
 
 }  // namespace
 
 struct PpoController::Impl {
   std::vector<int> sizes;
+  std::vector<std::vector<int>> canon;  // canonical choice of each choice
+  std::vector<torch::Tensor> masks;     // per decision: [1, n] offsets, or undefined
   PpoConfig config;
   torch::Device device;
   ControllerNet net;
@@ -116,8 +125,9 @@ struct PpoController::Impl {
   int64_t updates = 0;
   nlohmann::json last_update;
 
-  Impl(std::vector<int> s, PpoConfig c, uint64_t seed)
+  Impl(std::vector<int> s, std::vector<std::vector<int>> aliases, PpoConfig c, uint64_t seed)
       : sizes(std::move(s)),
+        canon(std::move(aliases)),
         config(std::move(c)),
         device(choose_device(config.device)),
         net(sizes, config.lstm_hidden, config.embedding_size),
@@ -132,6 +142,18 @@ struct PpoController::Impl {
       p.copy_(torch::from_blob(v.data(), p.sizes(), torch::kFloat).clone());
     }
     net->to(device);
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      std::vector<float> offsets(static_cast<size_t>(sizes[i]), 0.0f);
+      bool any = false;
+      for (int k = 0; k < sizes[i]; ++k) {
+        if (canon[i][static_cast<size_t>(k)] != k) {
+          offsets[static_cast<size_t>(k)] = static_cast<float>(kMaskedLogit);
+          any = true;
+        }
+      }
+      masks.push_back(any ? torch::tensor(offsets).reshape({1, sizes[i]}).to(device)
+                          : torch::Tensor());
+    }
     optimizer = std::make_unique<torch::optim::Adam>(
         net->parameters(), torch::optim::AdamOptions(config.learning_rate));
   }
@@ -151,6 +173,7 @@ struct PpoController::Impl {
       auto [logits, h2, c2] = net->step(i, x, h, c);
       h = h2;
       c = c2;
+      if (masks[i].defined()) logits = logits + masks[i];
       auto lp = torch::log_softmax(logits.to(torch::kCPU).to(torch::kDouble), 1).squeeze(0);
       std::vector<double> lpv(lp.data_ptr<double>(), lp.data_ptr<double>() + lp.numel());
       std::vector<double> p(lpv.size());
@@ -167,24 +190,58 @@ struct PpoController::Impl {
     return {decisions, logp, entropy};
   }
 
+  // The advantages the update uses, in buffer order (see PpoConfig):
+  // successes' reward - baseline, divided by their RMS when normalising;
+  // failures -failure_penalty in the same units. Also returns the RMS.
+  std::pair<std::vector<float>, double> advantages() const {
+    double sq = 0;
+    int ok = 0;
+    for (const auto& s : buffer) {
+      if (!s.failed) sq += s.advantage * s.advantage, ++ok;
+    }
+    const double rms = ok > 0 ? std::sqrt(sq / ok) : 0.0;
+    // A batch whose successes all sit on the baseline carries no signal.
+    const double scale = config.normalize_advantages ? (rms > 1e-12 ? 1.0 / rms : 0.0) : 1.0;
+    const double unit = config.normalize_advantages ? 1.0 : rms;
+    std::vector<float> adv;
+    for (const auto& s : buffer) {
+      adv.push_back(static_cast<float>(s.failed ? -config.failure_penalty * unit
+                                                : s.advantage * scale));
+    }
+    return {adv, rms};
+  }
+
+  // Mean over the batch of exp(r) - 1 - r, r = new - old log-probability: an
+  // estimator of KL(old || new) that is never negative.
+  double approx_kl(const torch::Tensor& actions, const torch::Tensor& old) {
+    torch::NoGradGuard no_grad;
+    const auto logr = net->evaluate(actions, masks).first - old;
+    return (torch::exp(logr) - 1 - logr).mean().item<double>();
+  }
+
   void update() {
     net->train();
     const auto n = static_cast<int64_t>(buffer.size());
     std::vector<int64_t> flat;
-    std::vector<float> old_logp, adv;
+    std::vector<float> old_logp;
+    int failures = 0;
+    double raw_sum = 0;
     for (const auto& s : buffer) {
       flat.insert(flat.end(), s.decisions.begin(), s.decisions.end());
       old_logp.push_back(static_cast<float>(s.old_logp));
-      adv.push_back(static_cast<float>(s.advantage));
+      if (s.failed) ++failures;
+      else raw_sum += s.advantage;
     }
+    auto [adv, rms] = advantages();
     const auto actions_all =
         torch::from_blob(flat.data(), {n, static_cast<int64_t>(sizes.size())}, torch::kLong)
             .clone()
             .to(device);
     const auto old_all = torch::from_blob(old_logp.data(), {n}, torch::kFloat).clone().to(device);
     const auto adv_all = torch::from_blob(adv.data(), {n}, torch::kFloat).clone().to(device);
-    double loss_sum = 0, ent_sum = 0, clipped = 0;
-    int steps = 0;
+    double loss_sum = 0, ent_sum = 0, clipped = 0, grad_sum = 0;
+    int steps = 0, epochs_run = 0;
+    double kl = 0;
     std::vector<int64_t> order(static_cast<size_t>(n));
     std::iota(order.begin(), order.end(), 0);
     for (int epoch = 0; epoch < config.epochs; ++epoch) {
@@ -196,7 +253,7 @@ struct PpoController::Impl {
         const auto actions = actions_all.index_select(0, idx);
         const auto old = old_all.index_select(0, idx);
         const auto a = adv_all.index_select(0, idx);
-        auto [logp, ent] = net->evaluate(actions);
+        auto [logp, ent] = net->evaluate(actions, masks);
         const auto ratio = torch::exp(logp - old);
         const auto surr1 = ratio * a;
         const auto surr2 =
@@ -205,6 +262,9 @@ struct PpoController::Impl {
             -torch::min(surr1, surr2).mean() - config.entropy_weight * ent.mean();
         optimizer->zero_grad();
         loss.backward();
+        if (config.max_grad_norm > 0) {
+          grad_sum += torch::nn::utils::clip_grad_norm_(net->parameters(), config.max_grad_norm);
+        }
         optimizer->step();
         loss_sum += loss.item<double>();
         ent_sum += ent.mean().item<double>();
@@ -214,25 +274,94 @@ struct PpoController::Impl {
                        .item<double>();
         ++steps;
       }
+      ++epochs_run;
+      // KL early stop: the policy has moved far enough from the one that
+      // sampled the batch; further epochs would only overfit its noise.
+      if (config.target_kl > 0 || epoch + 1 == config.epochs) {
+        kl = approx_kl(actions_all, old_all);
+        if (config.target_kl > 0 && kl > config.target_kl) break;
+      }
     }
-    double reward_mean = 0;
-    for (const auto& s : buffer) reward_mean += s.advantage;
+    const int ok = static_cast<int>(n) - failures;
     ++updates;
     last_update = {{"update", updates},
                    {"samples", n},
+                   {"failures", failures},
                    {"loss", loss_sum / steps},
                    {"entropy", ent_sum / steps},
                    {"clip_fraction", clipped / steps},
+                   {"epochs_run", epochs_run},
+                   {"approx_kl", kl},
                    {"baseline", baseline},
-                   {"mean_advantage", reward_mean / static_cast<double>(n)}};
+                   {"mean_advantage", ok > 0 ? raw_sum / ok : 0.0},
+                   {"advantage_rms", rms}};
+    if (config.max_grad_norm > 0) last_update["grad_norm"] = grad_sum / steps;
     buffer.clear();
+  }
+
+  // `decisions` with every alias replaced by its canonical choice.
+  std::vector<int> canonical(std::vector<int> decisions) const {
+    for (size_t i = 0; i < decisions.size(); ++i) {
+      decisions[i] = canon[i][static_cast<size_t>(decisions[i])];
+    }
+    return decisions;
+  }
+
+  // The pending proposal of `trial` (checked against `decisions`), removed.
+  Pending take_pending(int64_t trial, const std::vector<int>& decisions) {
+    check_decisions(decisions, sizes);
+    auto it = pending.find(trial);
+    if (it == pending.end() || it->second.decisions != decisions) {
+      throw Error("PPO controller: trial " + std::to_string(trial) +
+                  " was not proposed by this controller (or with other decisions)");
+    }
+    Pending p = std::move(it->second);
+    pending.erase(it);
+    return p;
+  }
+
+  bool add(Sample s) {
+    // NOTE: a proposal from a checkpoint written before aliases were masked
+    // may hold one; it is the same architecture as its canonical choice.
+    s.decisions = canonical(std::move(s.decisions));
+    buffer.push_back(std::move(s));
+    if (static_cast<int>(buffer.size()) >= config.batch_size) {
+      update();
+      return true;
+    }
+    return false;
   }
 };
 
-PpoController::PpoController(std::vector<int> choice_sizes, PpoConfig config, uint64_t seed) {
+PpoController::PpoController(std::vector<int> choice_sizes, PpoConfig config, uint64_t seed,
+                             std::vector<std::vector<int>> canonical) {
   if (choice_sizes.empty()) throw ConfigError("search space has no decisions");
   validate(config);
-  impl_ = std::make_unique<Impl>(std::move(choice_sizes), std::move(config), seed);
+  if (canonical.empty()) {
+    for (int n : choice_sizes) {
+      canonical.emplace_back(static_cast<size_t>(std::max(n, 0)));
+      std::iota(canonical.back().begin(), canonical.back().end(), 0);
+    }
+  }
+  if (canonical.size() != choice_sizes.size()) {
+    throw ConfigError("PPO controller: canonical choices for " + std::to_string(canonical.size()) +
+                      " decisions, the search space has " + std::to_string(choice_sizes.size()));
+  }
+  for (size_t i = 0; i < choice_sizes.size(); ++i) {
+    const auto& c = canonical[i];
+    bool ok = static_cast<int>(c.size()) == choice_sizes[i];
+    for (size_t k = 0; ok && k < c.size(); ++k) {
+      // Each choice maps to a canonical one at or before it, which maps to itself.
+      ok = c[k] >= 0 && c[k] <= static_cast<int>(k) && c[static_cast<size_t>(c[k])] == c[k];
+    }
+    if (!ok) {
+      throw ConfigError("PPO controller: canonical choices of decision " + std::to_string(i) +
+                        " are not a map of its " + std::to_string(choice_sizes[i]) +
+                        " choices onto their first equivalents");
+    }
+  }
+  impl_ = std::make_unique<Impl>(std::move(choice_sizes), std::move(canonical), std::move(config),
+                                 seed);
 }
 
 PpoController::~PpoController() = default;
@@ -247,7 +376,10 @@ Proposal PpoController::propose(int64_t trial) {
           acc += p[k];
           if (u < acc) return static_cast<int>(k);
         }
-        return static_cast<int>(p.size()) - 1;
+        // Rounding left u above the sum: the last choice that can be drawn.
+        int last = static_cast<int>(p.size()) - 1;
+        while (last > 0 && p[static_cast<size_t>(last)] == 0) --last;
+        return last;
       },
       nullptr);
   impl_->pending[trial] = {decisions, logp};
@@ -255,26 +387,27 @@ Proposal PpoController::propose(int64_t trial) {
 }
 
 bool PpoController::observe(int64_t trial, const std::vector<int>& decisions, double reward) {
-  check_decisions(decisions, impl_->sizes);
-  auto it = impl_->pending.find(trial);
-  if (it == impl_->pending.end() || it->second.decisions != decisions) {
-    throw Error("PPO controller: trial " + std::to_string(trial) +
-                " was not proposed by this controller (or with other decisions)");
+  const Pending p = impl_->take_pending(trial, decisions);
+  if (!std::isfinite(reward)) {
+    throw Error("PPO controller: trial " + std::to_string(trial) + " has reward " +
+                std::to_string(reward) + " (report a child without a reward with observe_failure)");
   }
-  const double old_logp = it->second.old_logp;
-  impl_->pending.erase(it);
-  if (!impl_->has_baseline) {
-    impl_->baseline = reward;
-    impl_->has_baseline = true;
+  auto& m = *impl_;
+  // The baseline starts at the first successful reward and follows
+  // successful rewards only.
+  if (!m.has_baseline) {
+    m.baseline = reward;
+    m.has_baseline = true;
   }
-  impl_->buffer.push_back({decisions, old_logp, reward - impl_->baseline});
-  const double d = impl_->config.baseline_decay;
-  impl_->baseline = d * impl_->baseline + (1 - d) * reward;
-  if (static_cast<int>(impl_->buffer.size()) >= impl_->config.batch_size) {
-    impl_->update();
-    return true;
-  }
-  return false;
+  const double advantage = reward - m.baseline;
+  const double d = m.config.baseline_decay;
+  m.baseline = d * m.baseline + (1 - d) * reward;
+  return m.add({p.decisions, p.old_logp, advantage, false});
+}
+
+bool PpoController::observe_failure(int64_t trial, const std::vector<int>& decisions) {
+  const Pending p = impl_->take_pending(trial, decisions);
+  return impl_->add({p.decisions, p.old_logp, 0.0, true});
 }
 
 nlohmann::json PpoController::state() const {
@@ -284,8 +417,10 @@ nlohmann::json PpoController::state() const {
   }
   nlohmann::json buffer = nlohmann::json::array();
   for (const auto& s : impl_->buffer) {
-    buffer.push_back(
-        {{"decisions", s.decisions}, {"old_logp", s.old_logp}, {"advantage", s.advantage}});
+    buffer.push_back({{"decisions", s.decisions},
+                      {"old_logp", s.old_logp},
+                      {"advantage", s.advantage},
+                      {"failed", s.failed}});
   }
   return {{"strategy", "ppo"},
           {"rng", rng_to_string(impl_->rng)},
@@ -333,9 +468,12 @@ void PpoController::restore(const nlohmann::json& state, const std::string& weig
     }
     impl_->buffer.clear();
     for (const auto& s : state.at("buffer")) {
+      // "failed" is absent from checkpoints written before failures were
+      // told apart: those stored failures as reward 0.
       Sample sample{s.at("decisions").get<std::vector<int>>(), s.at("old_logp").get<double>(),
-                    s.at("advantage").get<double>()};
+                    s.at("advantage").get<double>(), s.value("failed", false)};
       check_decisions(sample.decisions, impl_->sizes);
+      sample.decisions = impl_->canonical(std::move(sample.decisions));
       impl_->buffer.push_back(sample);
     }
   } catch (const nlohmann::json::exception& e) {

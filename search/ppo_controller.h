@@ -15,7 +15,18 @@
 //
 // Asynchronous use: the log-probability of each proposal under the policy
 // that sampled it is kept until its reward arrives (PPO's "old" policy); an
-// update runs after every batch_size observed rewards.
+// update runs after every batch_size observed results (rewards and failures).
+//
+// An update (ppo_config.h has the defaults and why): advantages normalised
+// per batch, failures at a bounded penalty, `epochs` passes of the clipped
+// surrogate minus entropy_weight x the summed entropy, each Adam step on a
+// gradient clipped to max_grad_norm, the remaining passes skipped once the
+// approximate KL from the sampling policy passes target_kl. last_update()
+// reports loss, entropy, clip_fraction, epochs_run, approx_kl, failures,
+// baseline, mean_advantage (raw), advantage_rms and grad_norm.
+//
+// Checkpoints (state()) written before failures were told apart have no
+// "failed" flag in their buffer: they load, their failures as reward 0.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -41,12 +52,26 @@ std::string cuda_device_for_local_rank(int local_rank);
 class PpoController : public Strategy {
  public:
   // Builds the LSTM for `choice_sizes` and initialises it from `seed`.
-  PpoController(std::vector<int> choice_sizes, PpoConfig config, uint64_t seed);
+  // `canonical` (canonical_choices() of the space's labels; empty = every
+  // choice distinct) maps each choice to the first choice that decodes to the
+  // same architecture: the policy gives the others probability 0 (their
+  // logits are masked), so each distinct architecture has one decision path
+  // and equivalent choices do not split credit. Throws ConfigError when it
+  // does not fit `choice_sizes`.
+  PpoController(std::vector<int> choice_sizes, PpoConfig config, uint64_t seed,
+                std::vector<std::vector<int>> canonical = {});
   ~PpoController() override;
 
   std::string name() const override { return "ppo"; }
   Proposal propose(int64_t trial) override;
+  // The baseline is an EMA (baseline_decay) of successful rewards only,
+  // started at the first one; each sample's advantage is its reward minus the
+  // baseline before it. Throws Error for an unknown trial or a non-finite
+  // reward.
   bool observe(int64_t trial, const std::vector<int>& decisions, double reward) override;
+  // Leaves the baseline alone; the sample enters the next update with the
+  // advantage -failure_penalty (in units of the batch's advantage RMS).
+  bool observe_failure(int64_t trial, const std::vector<int>& decisions) override;
   nlohmann::json state() const override;
   std::string weights() const override;
   void restore(const nlohmann::json& state, const std::string& weights) override;

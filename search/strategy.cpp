@@ -30,6 +30,17 @@ double uniform_entropy(const std::vector<int>& sizes) {
   return h;
 }
 
+std::vector<std::vector<int>> canonical_choices(const std::vector<std::vector<std::string>>& labels) {
+  std::vector<std::vector<int>> canon(labels.size());
+  for (size_t i = 0; i < labels.size(); ++i) {
+    for (size_t k = 0; k < labels[i].size(); ++k) {
+      const auto first = std::find(labels[i].begin(), labels[i].end(), labels[i][k]);
+      canon[i].push_back(static_cast<int>(first - labels[i].begin()));
+    }
+  }
+  return canon;
+}
+
 void check_decisions(const std::vector<int>& decisions, const std::vector<int>& sizes) {
   if (decisions.size() != sizes.size()) {
     throw ConfigError("decision vector has " + std::to_string(decisions.size()) +

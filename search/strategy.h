@@ -43,10 +43,19 @@ class Strategy {
   // The decisions for trial `trial` (0-based, increasing).
   virtual Proposal propose(int64_t trial) = 0;
 
-  // The reward of a proposed trial (0 for a failed, diverged or timed-out
-  // child). Returns true when the strategy updated its policy (PPO after each
-  // batch), so the caller knows that weights() changed.
+  // The reward of a proposed trial whose child was evaluated (status ok).
+  // Returns true when the strategy updated its policy (PPO after each batch),
+  // so the caller knows that weights() changed.
   virtual bool observe(int64_t trial, const std::vector<int>& decisions, double reward) = 0;
+
+  // A proposed trial that produced no reward: its child failed, diverged or
+  // hit the safety-net time limit. The default records it as reward 0 (random
+  // search ignores it, evolution ranks it last); PPO keeps it out of its
+  // baseline and gives it a bounded penalty (PpoConfig::failure_penalty).
+  // Returns what observe() returns.
+  virtual bool observe_failure(int64_t trial, const std::vector<int>& decisions) {
+    return observe(trial, decisions, 0.0);
+  }
 
   // Everything but large tensors, as JSON (RNG state, counters, buffers).
   virtual nlohmann::json state() const = 0;
@@ -120,6 +129,14 @@ std::string rng_to_string(const std::mt19937_64& rng);
 std::mt19937_64 rng_from_string(const std::string& s);
 // Entropy of the uniform distribution over every decision: sum of ln(n_i).
 double uniform_entropy(const std::vector<int>& choice_sizes);
+// For each decision, the canonical choice of each of its choices: the first
+// choice with the same label. `labels` are the choices' printable labels
+// (space::Decision::labels), which for the MnasNet space are the decoded
+// values (a block's filter count, its number of layers), so choices with one
+// label decode to the same architecture: with repeats 1 + {-1, 0, +1}, delta
+// -1 and 0 both give 1 layer. A strategy that samples only canonical choices
+// gives each distinct architecture one decision path.
+std::vector<std::vector<int>> canonical_choices(const std::vector<std::vector<std::string>>& labels);
 // Checks that `decisions` has one in-range value per decision; throws
 // ConfigError naming the first bad index.
 void check_decisions(const std::vector<int>& decisions, const std::vector<int>& choice_sizes);

@@ -15,8 +15,14 @@ ChildResult train_child(const space::ArchSpec& arch, const ProxyConfig& proxy) {
     const TrainResult r = train(c, false);
     out.status = r.status;
     out.message = r.message;
-    out.top1 = r.status == TrialStatus::kOk ? r.val.top1 : 0.0;
+    // A timeout (the safety net) is evaluated with the weights it has; the
+    // status says that it did not finish its steps.
+    const bool evaluated = r.status == TrialStatus::kOk || r.status == TrialStatus::kTimeout;
+    out.top1 = evaluated ? r.val.top1 : 0.0;
     out.loss = r.val.loss;
+    if (r.status == TrialStatus::kTimeout) {
+      out.message += "; held-out top-1 " + std::to_string(r.val.top1) + " with the weights at that step";
+    }
     out.train_seconds = r.train_seconds;
     out.eval_seconds = r.val.seconds;
     out.images_seen = r.images_seen;

@@ -46,7 +46,11 @@ struct ProxyConfig {
   std::string classifier_init = "zero";  // see TrainConfig::classifier_init
   std::string augment = "flip";   // see TrainConfig::augment
   uint64_t seed = 0;              // initialisation and data order
-  double time_limit_s = 300;      // training stops with kTimeout after it; 0 = none
+  // A safety net against hangs, not a budget (the budget is epochs): training
+  // stops after it with kTimeout, the child is still evaluated on the held-out
+  // set with the weights it has (top1, loss), and the message says at which
+  // step it stopped. 0 = none.
+  double time_limit_s = 300;
   int threads = 2;
   std::string device = "cpu";
 };
@@ -71,7 +75,8 @@ struct ChildResult {
 
 // Trains `arch` on the proxy task and returns held-out validation top-1.
 // Never throws for a bad child: divergence (NaN/inf loss), out of memory, the
-// time limit and exceptions become a status + message. Deterministic for a
+// time limit and exceptions become a status + message. A timeout still
+// carries the held-out top-1 and loss of the weights it reached. Deterministic for a
 // given (arch, proxy) on the same machine and thread count.
 // Implementation: train/child_trainer.cpp.
 ChildResult train_child(const space::ArchSpec& arch, const ProxyConfig& proxy);

@@ -32,7 +32,9 @@ void evaluate_finished(TrainResult& r, Run& run, const Data& data, const TrainCo
                        const WarningFn& on_warning) {
   count_bad_images(r, data);
   if (r.status == TrialStatus::kDiverged) return;
-  if (data.has_val && r.status == TrialStatus::kOk) {
+  // A run stopped by its time limit is still evaluated with the weights it
+  // has (the search records it as a timeout with that accuracy).
+  if (data.has_val && (r.status == TrialStatus::kOk || r.status == TrialStatus::kTimeout)) {
     r.val = evaluate(run.eval_net(), data.val, config, run.device(), on_warning);
   }
   if (config.eval_test && r.status == TrialStatus::kOk &&

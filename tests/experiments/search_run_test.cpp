@@ -26,6 +26,9 @@
 #include "space/block_codec.h"
 #include "space/layer_spec.h"
 #include "experiments/search_run.h"
+#include "experiments/search_steps.h"
+#include "search/evaluator.h"
+#include "search/reward.h"
 
 extern char** environ;
 
@@ -419,6 +422,67 @@ TEST_F(SearchRunTest, BadInputIsRejectedWithExitCode2AndNothingOnStdout) {
   EXPECT_EQ(contra.rc, 2);
   EXPECT_NE(contra.err.find("strategy.name"), std::string::npos) << contra.err;
   EXPECT_EQ(trials_of(db).size(), 3u);
+}
+
+// A strategy that counts how results reach it.
+class CountingStrategy : public search::RandomSearch {
+ public:
+  using RandomSearch::RandomSearch;
+  bool observe(int64_t t, const std::vector<int>& d, double r) override {
+    ++rewards;
+    return RandomSearch::observe(t, d, r);
+  }
+  bool observe_failure(int64_t, const std::vector<int>&) override {
+    ++failures;
+    return false;
+  }
+  int rewards = 0, failures = 0;
+};
+
+// Issue #18: a child stopped by the safety-net time limit is recorded as a
+// timeout, with the accuracy it reached, its message and no reward, and the
+// strategy is told it failed (not given a low reward).
+TEST_F(SearchRunTest, TimeoutIsRecordedAsSuchAndIsAFailureToTheStrategy) {
+  ExperimentConfig c;
+  c.objective = "synthetic";
+  c.budget = 3;
+  c.strategy.name = "random";
+  db::Database database(path("t.db"));
+  db::ExperimentStore store(database);
+  CountingStrategy strategy(c.space.choice_sizes(), 1);
+  int64_t exp = 0;
+  store.transaction([&] {
+    exp = store.create_experiment(to_json(c).dump(), 1, "random", c.budget);
+    store.save_checkpoint(exp, 0, strategy.state().dump(), strategy.weights());
+  });
+  int calls = 0;
+  search::InProcessEvaluator evaluator(
+      [&calls](const space::ArchSpec&, uint64_t) {
+        search::ChildOutcome o;
+        o.status = calls++ == 1 ? search::TrialStatus::kTimeout : search::TrialStatus::kOk;
+        o.accuracy = 0.6;
+        if (o.status == search::TrialStatus::kTimeout) {
+          o.message = "time limit of 300 s reached at step 5 of 156; held-out top-1 0.6";
+        }
+        return o;
+      },
+      [](const space::ArchSpec&) { return 70.0; }, space::GlobalParams{});
+  const auto result = run_trials(store, exp, c, strategy, evaluator, quiet(path("t.db")));
+  EXPECT_EQ(result.trials_finished, 3);
+  EXPECT_EQ(strategy.rewards, 2);
+  EXPECT_EQ(strategy.failures, 1);
+  const auto trials = store.trials(exp);
+  ASSERT_EQ(trials.size(), 3u);
+  EXPECT_EQ(trials[1].status, "timeout");
+  EXPECT_FALSE(trials[1].reward.has_value());
+  ASSERT_TRUE(trials[1].accuracy.has_value());
+  EXPECT_EQ(*trials[1].accuracy, 0.6);
+  EXPECT_NE(trials[1].message.find("reached at step 5 of 156"), std::string::npos);
+  for (size_t i : {0u, 2u}) {
+    EXPECT_EQ(trials[i].status, "done");
+    ASSERT_TRUE(trials[i].reward.has_value());
+    EXPECT_NEAR(*trials[i].reward, search::reward(0.6, 70.0, c.reward), 1e-12);
+  }
 }
 
 }  // namespace

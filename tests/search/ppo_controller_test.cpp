@@ -131,7 +131,19 @@ TEST(PpoControllerTest, RejectsBadConfigAndUnknownTrials) {
   EXPECT_THROW(ppo_config_from_json({{"lstm_hiden", 100}}), ConfigError);
   EXPECT_THROW(ppo_config_from_json({{"learning_rate", -1}}), ConfigError);
   EXPECT_THROW(ppo_config_from_json({{"minibatch_size", 50}}), ConfigError);
-  EXPECT_EQ(ppo_config_from_json(to_json(PpoConfig{})).learning_rate, 0.00035);
+  EXPECT_THROW(ppo_config_from_json({{"target_kl", -0.1}}), ConfigError);
+  EXPECT_THROW(ppo_config_from_json({{"max_grad_norm", -1}}), ConfigError);
+  EXPECT_THROW(ppo_config_from_json({{"failure_penalty", -1}}), ConfigError);
+  EXPECT_THROW(ppo_config_from_json({{"normalize_advantages", 1}}), ConfigError);
+  EXPECT_EQ(to_json(ppo_config_from_json(to_json(PpoConfig{}))), to_json(PpoConfig{}));
+  // The paper's switches: every new mechanism can be turned off.
+  const auto paper = ppo_config_from_json({{"learning_rate", 0.00035},
+                                           {"normalize_advantages", false},
+                                           {"max_grad_norm", 0},
+                                           {"target_kl", 0}});
+  EXPECT_FALSE(paper.normalize_advantages);
+  EXPECT_EQ(paper.max_grad_norm, 0);
+  EXPECT_EQ(paper.target_kl, 0);
   PpoController c(sizes(), PpoConfig{}, 1);
   const auto p = c.propose(0);
   EXPECT_THROW(c.observe(1, p.decisions, 0.5), Error);

@@ -106,5 +106,31 @@ TEST(EvolutionTest, RejectsBadConfig) {
   EXPECT_THROW(check_decisions({0, 1}, kSizes), ConfigError);
 }
 
+// Issue #18: choices with one label decode alike; each maps to the first.
+TEST(StrategyTest, CanonicalChoicesMapEqualLabelsToTheFirst) {
+  const std::vector<std::vector<std::string>> labels = {
+      {"1", "1", "2"}, {"16", "16", "24"}, {"conv", "sepconv"}, {"3", "4", "3", "4"}};
+  const std::vector<std::vector<int>> expect = {{0, 0, 2}, {0, 0, 2}, {0, 1}, {0, 1, 0, 1}};
+  EXPECT_EQ(canonical_choices(labels), expect);
+}
+
+// A failure is reward 0 to strategies without a baseline: evolution ranks it
+// last, random search ignores it.
+TEST(StrategyTest, FailuresDefaultToRewardZero) {
+  EvolutionConfig cfg;
+  cfg.population_size = 2;
+  cfg.sample_size = 2;
+  RegularizedEvolution ev(kSizes, cfg, 3);
+  const auto a = ev.propose(0), b = ev.propose(1);
+  EXPECT_FALSE(ev.observe_failure(0, a.decisions));
+  EXPECT_FALSE(ev.observe(1, b.decisions, 0.5));
+  const auto pop = ev.state().at("population");
+  ASSERT_EQ(pop.size(), 2u);
+  EXPECT_EQ(pop[0].at("reward").get<double>(), 0.0);
+  EXPECT_EQ(pop[1].at("reward").get<double>(), 0.5);
+  RandomSearch r(kSizes, 3);
+  EXPECT_FALSE(r.observe_failure(0, r.propose(0).decisions));
+}
+
 }  // namespace
 }  // namespace mnas::search

@@ -50,5 +50,22 @@ TEST(TrainChildTest, BadChildrenBecomeStatuses) {
   EXPECT_EQ(train_child(arch, p).status, TrialStatus::kTimeout);
 }
 
+// Issue #18: the time limit is a safety net; a child it stops is still
+// evaluated with the weights it has, and says so.
+TEST(TrainChildTest, TimeoutIsEvaluatedAndSaysWhere) {
+  const auto arch = space::decode_arch(space::split_block_strings(kTinyArch));
+  ProxyConfig p = tiny_proxy();
+  p.time_limit_s = 1e-9;  // stops after the first step
+  const ChildResult r = train_child(arch, p);
+  ASSERT_EQ(r.status, TrialStatus::kTimeout);
+  EXPECT_EQ(r.images_seen, 32);  // one step of 32
+  EXPECT_NE(r.message.find("reached at step 1 of 64"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("held-out top-1"), std::string::npos) << r.message;
+  EXPECT_GT(r.eval_seconds, 0.0);
+  EXPECT_GT(r.loss, 0.0);
+  EXPECT_GE(r.top1, 0.0);
+  EXPECT_LE(r.top1, 1.0);
+}
+
 }  // namespace
 }  // namespace mnas::train
