@@ -45,6 +45,11 @@ CREATE TABLE baseline_results (
   finished_at TEXT NOT NULL,
   PRIMARY KEY (recipe_key, arch, depth_multiplier, seed)
 );
+)sql",
+      // 2: the TFLite export.
+      R"sql(
+ALTER TABLE final_models ADD COLUMN tflite TEXT NOT NULL DEFAULT '';
+ALTER TABLE baseline_results ADD COLUMN tflite TEXT NOT NULL DEFAULT '';
 )sql"};
   return steps;
 }
@@ -70,7 +75,7 @@ constexpr const char* kColumns =
     "id, experiment_id, kind, arch, depth_multiplier, recipe_key, seed, name, trial_index, "
     "recipe, status, attempts, test_top1, test_top5, test_loss, device, device_ms, host_ms, "
     "host_engine, proxy_accuracy, search_reward, params, macs, train_seconds, checkpoint, onnx, "
-    "torchscript, reused_from, message, started_at, finished_at";
+    "torchscript, reused_from, message, started_at, finished_at, tflite";
 
 FinalRecord read_record(SQLite::Statement& q) {
   FinalRecord r;
@@ -106,6 +111,7 @@ FinalRecord read_record(SQLite::Statement& q) {
   r.message = q.getColumn(c++).getString();
   r.started_at = q.getColumn(c++).getString();
   r.finished_at = q.getColumn(c++).getString();
+  r.tflite = q.getColumn(c++).getString();
   return r;
 }
 
@@ -191,7 +197,7 @@ void FinalStore::update(const FinalRecord& r) {
       std::string("UPDATE final_models SET status = ?, test_top1 = ?, test_top5 = ?, "
                   "test_loss = ?, device = ?, device_ms = ?, host_ms = ?, host_engine = ?, "
                   "params = ?, macs = ?, train_seconds = ?, checkpoint = ?, onnx = ?, "
-                  "torchscript = ?, reused_from = ?, message = ?, finished_at = ") +
+                  "torchscript = ?, tflite = ?, reused_from = ?, message = ?, finished_at = ") +
           (final_status ? kNow : "finished_at") + " WHERE id = ?");
   int c = 1;
   q.bind(c++, r.status);
@@ -208,6 +214,7 @@ void FinalStore::update(const FinalRecord& r) {
   q.bind(c++, r.checkpoint);
   q.bind(c++, r.onnx);
   q.bind(c++, r.torchscript);
+  q.bind(c++, r.tflite);
   q.bind(c++, r.reused_from);
   q.bind(c++, r.message);
   q.bind(c++, r.id);
@@ -220,7 +227,7 @@ std::optional<BaselineResult> FinalStore::baseline(const std::string& recipe_key
   if (!has_tables_) return std::nullopt;
   SQLite::Statement q(db_.sql(),
                       "SELECT test_top1, test_top5, test_loss, train_seconds, checkpoint, onnx, "
-                      "torchscript, recipe, finished_at FROM baseline_results WHERE recipe_key = ? "
+                      "torchscript, recipe, finished_at, tflite FROM baseline_results WHERE recipe_key = ? "
                       "AND arch = ? AND depth_multiplier = ? AND seed = ?");
   q.bind(1, recipe_key);
   q.bind(2, arch);
@@ -241,6 +248,7 @@ std::optional<BaselineResult> FinalStore::baseline(const std::string& recipe_key
   b.torchscript = q.getColumn(6).getString();
   b.recipe = q.getColumn(7).getString();
   b.finished_at = q.getColumn(8).getString();
+  b.tflite = q.getColumn(9).getString();
   return b;
 }
 
@@ -249,7 +257,7 @@ void FinalStore::put_baseline(const BaselineResult& b) {
                       std::string("INSERT OR REPLACE INTO baseline_results(recipe_key, arch, "
                                   "depth_multiplier, seed, test_top1, test_top5, test_loss, "
                                   "train_seconds, checkpoint, onnx, torchscript, recipe, "
-                                  "finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ") +
+                                  "tflite, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ") +
                           kNow + ")");
   int c = 1;
   q.bind(c++, b.recipe_key);
@@ -264,6 +272,7 @@ void FinalStore::put_baseline(const BaselineResult& b) {
   q.bind(c++, b.onnx);
   q.bind(c++, b.torchscript);
   q.bind(c++, b.recipe);
+  q.bind(c++, b.tflite);
   q.exec();
 }
 

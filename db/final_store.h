@@ -54,7 +54,7 @@ struct FinalRecord {
   std::optional<double> proxy_accuracy, search_reward;  // found: the search's figures
   std::optional<int64_t> params, macs;  // at the deploy geometry
   std::optional<double> train_seconds;
-  std::string checkpoint, onnx, torchscript;  // paths of the files written
+  std::string checkpoint, onnx, torchscript, tflite;  // paths of the files written
   std::string reused_from;  // baselines: the database whose result was reused ("" = trained here)
   std::string message;      // why it failed
   std::string started_at, finished_at;
@@ -67,7 +67,7 @@ struct BaselineResult {
   int64_t seed = 0;
   double test_top1 = 0, test_top5 = 0, test_loss = 0;
   double train_seconds = 0;
-  std::string checkpoint, onnx, torchscript;
+  std::string checkpoint, onnx, torchscript, tflite;
   std::string recipe;
   std::string finished_at;
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <iomanip>
 #include <map>
 #include <sstream>
@@ -29,6 +30,23 @@ std::vector<db::FinalRecord> ordered(std::vector<db::FinalRecord> rows) {
     return a.device_ms.value_or(1e300) < b.device_ms.value_or(1e300);
   });
   return rows;
+}
+
+// The size of a file; null when there is none (not exported, or moved).
+nlohmann::json file_bytes(const std::string& path) {
+  std::error_code ec;
+  if (path.empty()) return nullptr;
+  const auto n = std::filesystem::file_size(path, ec);
+  if (ec) return nullptr;
+  return static_cast<int64_t>(n);
+}
+
+// "model.onnx (10.42 MB)" for the HTML table.
+std::string file_with_size(const std::string& path) {
+  if (path.empty()) return "";
+  const auto n = file_bytes(path);
+  if (n.is_null()) return path + " (missing)";
+  return path + " (" + fixed_or_empty(static_cast<double>(n.get<int64_t>()) / 1e6, 2) + " MB)";
 }
 
 std::string short_arch(const db::FinalRecord& r) {
@@ -108,7 +126,10 @@ nlohmann::json final_to_json(const db::FinalRecord& r, const std::vector<db::Fin
       {"proxy_accuracy", opt(r.proxy_accuracy)},
       {"search_reward", opt(r.search_reward)},
       {"recipe_key", r.key.recipe_key},
-      {"files", {{"checkpoint", r.checkpoint}, {"onnx", r.onnx}, {"torchscript", r.torchscript}}},
+      {"files", {{"checkpoint", r.checkpoint}, {"onnx", r.onnx}, {"torchscript", r.torchscript},
+                 {"tflite", r.tflite}}},
+      {"file_bytes", {{"checkpoint", file_bytes(r.checkpoint)}, {"onnx", file_bytes(r.onnx)},
+                      {"torchscript", file_bytes(r.torchscript)}, {"tflite", file_bytes(r.tflite)}}},
       {"reused_from", r.reused_from},
       {"message", r.message}};
   if (r.key.kind == "found") {
@@ -131,7 +152,7 @@ std::string format_final(const std::vector<db::FinalRecord>& all, Format format)
   }
   if (format == Format::kCsv) {
     os << "id,name,kind,status,seed,test_top1,test_top5,device_ms,host_ms,params,macs,"
-          "train_seconds,margin_device,margin_host,checkpoint,onnx,torchscript,arch,message\n";
+          "train_seconds,margin_device,margin_host,checkpoint,onnx,torchscript,tflite,arch,message\n";
     for (const auto& r : rows) {
       const bool found = r.key.kind == "found";
       os << r.id << "," << csv_field(r.name) << "," << r.key.kind << "," << r.status << ","
@@ -142,7 +163,7 @@ std::string format_final(const std::vector<db::FinalRecord>& all, Format format)
          << (found ? num(margin_over_mobilenet_v2(r, all, LatencyAxis::kDevice), 6) : "") << ","
          << (found ? num(margin_over_mobilenet_v2(r, all, LatencyAxis::kHost), 6) : "") << ","
          << csv_field(r.checkpoint) << "," << csv_field(r.onnx) << "," << csv_field(r.torchscript)
-         << "," << csv_field(r.key.arch) << "," << csv_field(r.message) << "\n";
+         << "," << csv_field(r.tflite) << "," << csv_field(r.key.arch) << "," << csv_field(r.message) << "\n";
     }
     return os.str();
   }
@@ -242,8 +263,9 @@ std::string final_html_section(const std::vector<db::FinalRecord>& all) {
          << (r.params ? num(static_cast<double>(*r.params) / 1e6, 2) + "M" : "") << "</td><td>"
          << (r.macs ? num(static_cast<double>(*r.macs) / 1e6, 0) : "") << "</td><td>"
          << (margin ? num(*margin * 100, 2) : "") << "</td><td class='l'>"
-         << html_escape(r.checkpoint) << "<br>" << html_escape(r.onnx) << "<br>"
-         << html_escape(r.torchscript) << "</td><td class='l'>" << html_escape(r.key.arch)
+         << html_escape(file_with_size(r.checkpoint)) << "<br>" << html_escape(file_with_size(r.onnx))
+         << "<br>" << html_escape(file_with_size(r.torchscript)) << "<br>"
+         << html_escape(file_with_size(r.tflite)) << "</td><td class='l'>" << html_escape(r.key.arch)
          << (r.message.empty() ? "" : "<br>(" + html_escape(r.message) + ")") << "</td></tr>\n";
   }
   html << "</table>\n";

@@ -119,6 +119,7 @@ bool Stage::reuse_baseline(const FinalModel& m, db::FinalRecord& row) {
   row.checkpoint = b->checkpoint;
   row.onnx = b->onnx;
   row.torchscript = b->torchscript;
+  row.tflite = b->tflite;
   row.reused_from = baselines_db_ ? baselines_db_->path() : db_->path();
   fill_static(m, row);
   row.status = "trained";
@@ -163,10 +164,12 @@ void Stage::train_one(FinalModel& m, db::FinalRecord& row) {
   e.checkpoint = c.checkpoint;
   e.onnx_path = (folder / "model.onnx").string();
   e.torchscript_path = (folder / "model.pt").string();
+  e.tflite_path = (folder / "model.tflite").string();
   try {
     train::export_checkpoint(e);
     row.onnx = e.onnx_path;
     row.torchscript = e.torchscript_path;
+    row.tflite = e.tflite_path;
   } catch (const Error& err) {
     row.status = "failed";
     row.message = std::string("export failed: ") + err.what();
@@ -190,6 +193,7 @@ void Stage::train_one(FinalModel& m, db::FinalRecord& row) {
     b.checkpoint = row.checkpoint;
     b.onnx = row.onnx;
     b.torchscript = row.torchscript;
+    b.tflite = row.tflite;
     b.recipe = row.recipe;
     // The shared result first: a kill between the two leaves a result that
     // the rerun reuses for this row.

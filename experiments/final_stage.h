@@ -4,8 +4,8 @@
 //
 // For each model of plan_final_models (the top-K found architectures, then
 // the baselines): train it with the final recipe (train::train, test split
-// evaluated at the end), export ONNX and TorchScript (verified,
-// train/export.h), count params and MACs and predict the deploy device's
+// evaluated at the end), export ONNX, TorchScript and TFLite (float32; each
+// verified in a second runtime, train/export.h), count params and MACs and predict the deploy device's
 // latency at the experiment's deploy geometry; then measure every trained
 // model's host latency end to end in one interleaved batch
 // (latency::measure_many: CPU, 1 thread, deploy geometry). All of it is
@@ -18,7 +18,7 @@
 // finished row. A baseline whose result exists for the same recipe (in this
 // database or in the shared baselines database) is reused, not retrained.
 //
-// Files: <dir>/<model>/model.ckpt, model.onnx, model.pt (dir defaults to
+// Files: <dir>/<model>/model.ckpt, model.onnx, model.pt, model.tflite (dir defaults to
 // "<db>.final"; baselines live beside the baselines database when that is a
 // separate file).
 #pragma once

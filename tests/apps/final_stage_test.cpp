@@ -89,10 +89,11 @@ TEST_F(FinalStageTest, SearchFinalExportReport) {
     EXPECT_GT(r.at("device_ms").get<double>(), 0.0);
     EXPECT_GT(r.at("host_ms").get<double>(), 0.0);
     EXPECT_GT(r.at("params").get<int64_t>(), 0);
-    for (const char* f : {"checkpoint", "onnx", "torchscript"}) {
+    for (const char* f : {"checkpoint", "onnx", "torchscript", "tflite"}) {
       const std::string file = r.at("files").at(f).get<std::string>();
       ASSERT_TRUE(fs::exists(file)) << f << " " << file;
       EXPECT_GT(fs::file_size(file), 1000u);
+      EXPECT_EQ(r.at("file_bytes").at(f).get<uintmax_t>(), fs::file_size(file));
     }
     if (r.at("kind") == "found") {
       ++found;

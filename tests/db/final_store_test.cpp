@@ -33,7 +33,7 @@ class FinalStoreTest : public ::testing::Test {
 TEST_F(FinalStoreTest, ModelLifeCycle) {
   Database db(path_);
   FinalStore store(db);
-  EXPECT_EQ(db.schema_version("final"), 1);
+  EXPECT_EQ(db.schema_version("final"), 2);
   FinalRecord r = found(0);
   r.id = store.insert(r);
   EXPECT_THROW(store.insert(found(0)), DbError);  // same key
