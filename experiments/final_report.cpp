@@ -239,7 +239,9 @@ std::string final_html_section(const std::vector<db::FinalRecord>& all) {
       const bool mbv2 = r.key.arch == "mobilenet-v2";
       const std::string color = found ? "#d62728" : mbv2 ? "#7f7f7f" : "#1f77b4";
       const std::string label =
-          found ? r.name : mbv2 ? "x" + r.name.substr(r.name.find(" x") + 2) : r.name;
+          found ? r.name + (r.key.seed != 0 ? " s" + std::to_string(r.key.seed) : "")
+          : mbv2 ? "x" + r.name.substr(r.name.find(" x") + 2)
+                 : r.name;
       p.dot(*lat, *r.test_top1, color, found ? 6 : 4.5,
             r.name + " (seed " + std::to_string(r.key.seed) + "): top-1 " + num(r.test_top1, 4) +
                 ", " + num(lat, 2) + " ms");
