@@ -133,7 +133,12 @@ bool Stage::reuse_baseline(const FinalModel& m, db::FinalRecord& row) {
 void Stage::train_one(FinalModel& m, db::FinalRecord& row) {
   const bool baseline = row.key.kind == "baseline";
   const fs::path folder = fs::path(baseline ? baselines_dir_ : dir_) / m.dir_name;
-  fs::create_directories(folder);
+  std::error_code ec;
+  fs::create_directories(folder, ec);
+  if (ec) {
+    throw Error("cannot create the final stage's folder '" + folder.string() + "': " + ec.message() +
+                " (choose another with --final-dir)");
+  }
   train::TrainConfig c = m.config;
   c.checkpoint = (folder / "model.ckpt").string();
   const bool resume = fs::exists(c.checkpoint);

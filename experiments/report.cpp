@@ -218,7 +218,9 @@ std::string summary_text(db::ExperimentStore& store, const db::ExperimentRecord&
   train_config(best.front(), e, store.database().path());
   os << "\ntrain the best trial (" << best.front().index << ") on the proxy task's dataset:\n"
      << "  mnas_report --db " << store.database().path() << " --train-config > best.json\n"
-     << "  mnas_train --config best.json --checkpoint best.ckpt   # flags override keys: --epochs N\n";
+     << "  mnas_train --config best.json --checkpoint best.ckpt   # flags override keys: --epochs N\n"
+     << "or train, test and export the best 3 next to MobileNetV2 and the MnasNet models:\n"
+     << "  mnas_search --resume --db " << store.database().path() << " --final 3\n";
   return os.str();
 }
 

@@ -171,6 +171,21 @@ TEST_F(FinalStageTest, BadFlagsAreRefusedBeforeTheSearch) {
   EXPECT_EQ(r.exit_code, 2);
 }
 
+TEST_F(FinalStageTest, AFolderThatCannotBeCreatedIsAClearError) {
+  const std::string db = path("d.db");
+  ASSERT_EQ(search(db).exit_code, 0);
+  std::ofstream(path("afile")) << "x";
+  const auto r = final_stage(db, "--baselines none --final-dir " + path("afile"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("cannot create the final stage's folder"), std::string::npos) << r.err;
+  // Nothing was started: a later run with a good folder trains it.
+  const auto ok = final_stage(db, "--baselines none --no-host-latency");
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  const json rows = final_json(db);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].at("status"), "done");
+}
+
 // Status of every final row of the db's first experiment, in id order.
 std::vector<mnas::db::FinalRecord> final_rows(const std::string& db) {
   try {
