@@ -1,9 +1,9 @@
 #include "db/experiment_store.h"
 
+#include "db/sql_values.h"
+
 namespace mnas::db {
 namespace {
-
-constexpr const char* kNow = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 // Migration steps of the "experiments" component; never edit a released step,
 // append a new one.
@@ -55,23 +55,10 @@ CREATE TABLE strategy_updates (
   return steps;
 }
 
-template <class T>
-void bind_opt(SQLite::Statement& s, int i, const std::optional<T>& v) {
-  if (v) {
-    s.bind(i, *v);
-  } else {
-    s.bind(i);
-  }
-}
-
-std::optional<double> opt_double(const SQLite::Column& c) {
-  if (c.isNull()) return std::nullopt;
-  return c.getDouble();
-}
-std::optional<int64_t> opt_int(const SQLite::Column& c) {
-  if (c.isNull()) return std::nullopt;
-  return c.getInt64();
-}
+using detail::bind_opt;
+using detail::kNow;
+using detail::opt_double;
+using detail::opt_int;
 
 constexpr const char* kTrialColumns =
     "experiment_id, trial_index, arch, decisions, seed, status, attempts, accuracy, loss, "

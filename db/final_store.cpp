@@ -1,9 +1,9 @@
 #include "db/final_store.h"
 
+#include "db/sql_values.h"
+
 namespace mnas::db {
 namespace {
-
-constexpr const char* kNow = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 // Migration steps of the "final" component; never edit a released step,
 // append a new one.
@@ -54,22 +54,10 @@ ALTER TABLE baseline_results ADD COLUMN tflite TEXT NOT NULL DEFAULT '';
   return steps;
 }
 
-template <class T>
-void bind_opt(SQLite::Statement& s, int i, const std::optional<T>& v) {
-  if (v) {
-    s.bind(i, *v);
-  } else {
-    s.bind(i);
-  }
-}
-std::optional<double> opt_double(const SQLite::Column& c) {
-  if (c.isNull()) return std::nullopt;
-  return c.getDouble();
-}
-std::optional<int64_t> opt_int(const SQLite::Column& c) {
-  if (c.isNull()) return std::nullopt;
-  return c.getInt64();
-}
+using detail::bind_opt;
+using detail::kNow;
+using detail::opt_double;
+using detail::opt_int;
 
 constexpr const char* kColumns =
     "id, experiment_id, kind, arch, depth_multiplier, recipe_key, seed, name, trial_index, "
