@@ -62,6 +62,9 @@ struct ExportReport {
   double onnxruntime_top1_agreement = -1;
   std::string onnxruntime_version;       // e.g. "1.30.0"
   std::string opencv_version;            // e.g. "4.6.0"
+  // Why ONNX Runtime did not check the file ("" = it did, or no verification):
+  // not installed (setup could not reach npm); OpenCV DNN still did.
+  std::string onnxruntime_skipped;
   int tflite_operators = 0;
   long long tflite_bytes = 0;            // size of the TFLite file
 };
@@ -93,7 +96,8 @@ ExportReport export_checkpoint(const ExportOptions& options);
 // What mnas_export prints: {"checkpoint", "onnx": {"path", "nodes",
 // "max_abs_diff", "top1_agreement" (the worst of the runtimes), "verified_in":
 // [{"runtime": "OpenCV DNN 4.6.0" | "ONNX Runtime 1.30.0", "max_abs_diff",
-// "top1_agreement"}]}, "torchscript": {"path", "max_abs_diff",
+// "top1_agreement"}], "not_verified_in": [why] only when ONNX Runtime is not
+// installed}, "torchscript": {"path", "max_abs_diff",
 // "top1_agreement"}, "tflite": {"path", "operators", "bytes", "runtime",
 // "max_abs_diff", "top1_agreement"}, "allowed_diff"}, each export only when requested, null
 // for what was not verified.

@@ -134,6 +134,12 @@ std::string package_dir() {
   return d && *d ? d : MNAS_ONNXRUNTIME_SOURCE_DIR;
 }
 
+bool installed() {
+  const std::string dir = package_dir();
+  return fs::is_regular_file(dir + "/run.js") &&
+         fs::is_regular_file(dir + "/node_modules/onnxruntime-node/package.json");
+}
+
 std::string version() {
   const std::string script = checked_script();
   TempDir tmp;

@@ -38,6 +38,12 @@ struct Result {
 // The package folder: $MNAS_ONNXRUNTIME_DIR, else <source>/tools/onnxruntime.
 std::string package_dir();
 
+// True when run.js and the npm package are in package_dir() (node itself is
+// found when a model runs). scripts/setup.sh installs the package from npm;
+// where npm cannot be reached it warns and goes on, and callers that only
+// double-check (export verification) skip ONNX Runtime, saying so.
+bool installed();
+
 // The installed onnxruntime-node version. Throws mnas::Error naming
 // scripts/setup.sh when node, run.js or the package is missing.
 std::string version();

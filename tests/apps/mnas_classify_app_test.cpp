@@ -2,6 +2,7 @@
 // set classified with a trained checkpoint (LibTorch) and with its ONNX
 // export (ONNX Runtime), which must agree; bad images get an error each and
 // the others are still classified; damaged models and labels files are refused.
+#include "tests/common/onnxruntime_available.h"
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -56,6 +57,7 @@ class MnasClassifyApp : public ::testing::Test {
 };
 
 TEST_F(MnasClassifyApp, CheckpointInLibTorchAndOnnxInOnnxRuntimeAgree) {
+  MNAS_SKIP_WITHOUT_ONNXRUNTIME();
   const std::string onnx = dir_ + "/m.onnx";
   const auto e = run_app("mnas_export", ckpt_ + " --onnx " + onnx);
   ASSERT_EQ(e.exit_code, 0) << e.err;

@@ -2,6 +2,7 @@
 // values computed here by hand: hand-built ONNX graphs that return their
 // (normalised) input pixels as logits, run in ONNX Runtime, so the top labels
 // and probabilities follow from the image, the normalisation and a softmax.
+#include "tests/common/onnxruntime_available.h"
 #include "train/classify.h"
 
 #include <gtest/gtest.h>
@@ -67,6 +68,7 @@ std::vector<double> softmax(const std::vector<double>& x) {
 // back exactly); an ONNX file without mnas metadata: Fashion-MNIST's
 // normalisation is assumed, and the logits are the normalised pixels.
 TEST(ClassifyTest, OnnxWithoutMetadataAssumesFashionMnistNormalisation) {
+  MNAS_SKIP_WITHOUT_ONNXRUNTIME();
   const std::string model = write_flatten_model(temp_path("classify_flat1.onnx"), 1, 4);
   const std::string png = temp_path("classify_gray.png");
   cv::Mat img(8, 8, CV_8UC1);
@@ -105,6 +107,7 @@ TEST(ClassifyTest, OnnxWithoutMetadataAssumesFashionMnistNormalisation) {
 // 3 channels with mnas metadata: BGR files become RGB, each channel gets its
 // own mean and stddev, the class names come from the metadata.
 TEST(ClassifyTest, OnnxMetadataGivesNormalisationAndNamesPerRgbChannel) {
+  MNAS_SKIP_WITHOUT_ONNXRUNTIME();
   std::vector<std::string> names;
   for (int i = 0; i < 12; ++i) names.push_back("n" + std::to_string(i));
   const std::string model = write_flatten_model(

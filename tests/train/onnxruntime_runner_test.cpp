@@ -2,6 +2,7 @@
 // train/onnxruntime_runner.h): a hand-built graph with known outputs, mnas's
 // exported models against LibTorch, and clear errors for corrupt or truncated
 // ONNX files and checkpoints and for a missing node or package.
+#include "tests/common/onnxruntime_available.h"
 #include "train/onnxruntime_runner.h"
 
 #include <gtest/gtest.h>
@@ -75,6 +76,7 @@ std::string write_affine_model(const std::string& path) {
 }
 
 TEST(OnnxRuntimeTest, RunsAHandBuiltGraphBatchByBatchWithTimings) {
+  MNAS_SKIP_WITHOUT_ONNXRUNTIME();
   const std::string model = write_affine_model(temp_path("affine.onnx"));
   onnxruntime::Tensor in;
   in.shape = {2, 3};
@@ -102,6 +104,7 @@ TEST(OnnxRuntimeTest, RunsAHandBuiltGraphBatchByBatchWithTimings) {
 // Runtime), then run again in ONNX Runtime on an input of the test's own
 // against the eager LibTorch model.
 TEST(OnnxRuntimeTest, ExportedModelAgreesWithLibTorch) {
+  MNAS_SKIP_WITHOUT_ONNXRUNTIME();
   const std::string ckpt = temp_path("ort_export.ckpt"), onnx = temp_path("ort_export.onnx");
   TrainConfig c = tiny_run(ckpt);
   c.arch = "r1_k3_s22_e1_i16_o8_noskip r2_k5_s22_e3_i8_o16_se0.25_poolskip ds_r1_k3_s11_i16_o16 "
@@ -137,6 +140,7 @@ TEST(OnnxRuntimeTest, ExportedModelAgreesWithLibTorch) {
 }
 
 TEST(OnnxRuntimeTest, CorruptOrTruncatedFilesGiveClearErrors) {
+  MNAS_SKIP_WITHOUT_ONNXRUNTIME();
   const std::string model = write_affine_model(temp_path("ort_corrupt.onnx"));
   const std::string bytes = read_bytes(model);
   onnxruntime::Tensor in{{2, 3}, std::vector<float>(6, 1.f)};
