@@ -1,5 +1,5 @@
 // mnas_export: a trained checkpoint -> ONNX and/or TorchScript, verified
-// against LibTorch (ONNX in OpenCV DNN), or --info: the checkpoint's
+// against LibTorch (ONNX in OpenCV DNN and ONNX Runtime, TFLite in Arm NN, TorchScript in LibTorch), or --info: the checkpoint's
 // architecture as JSON (canonical block strings, GlobalParams, step).
 #include <boost/program_options.hpp>
 

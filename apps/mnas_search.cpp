@@ -85,7 +85,7 @@ po::options_description search_options() {
   final_stage.add_options()
       ("final", po::value<int>(),
        "train the K best distinct architectures with the final recipe, evaluate them on the test "
-       "split, export ONNX + TorchScript, and compare them with the baselines (0 = baselines only)")
+       "split, export ONNX + TorchScript + TFLite, and compare them with the baselines (0 = baselines only)")
       ("final-recipe", po::value<std::string>(),
        "mnas_train config of the final recipe (default: the built-in experiments/final-fashion.json)")
       ("final-seeds", po::value<int>()->default_value(1),
