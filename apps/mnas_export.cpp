@@ -1,4 +1,4 @@
-// mnas_export: a trained checkpoint -> ONNX and/or TorchScript, verified
+// mnas_export: a trained checkpoint -> ONNX, TorchScript and/or TFLite, verified
 // against LibTorch (ONNX in OpenCV DNN and ONNX Runtime, TFLite in Arm NN, TorchScript in LibTorch), or --info: the checkpoint's
 // architecture as JSON (canonical block strings, GlobalParams, step).
 #include <boost/program_options.hpp>
