@@ -10,6 +10,7 @@
 #include "db/writer_lock.h"
 #include "experiments/final_report.h"
 #include "experiments/report.h"
+#include "experiments/search_run.h"
 #include "latency/measure.h"
 #include "space/counters.h"
 #include "space/layer_spec.h"
@@ -22,17 +23,15 @@ namespace {
 namespace fs = std::filesystem;
 
 // The deploy device's latency of any network: the experiment's profile or
-// host table, on the layer list at the deploy geometry.
+// latency table (make_layer_latency_fn), on the layer list at the deploy
+// geometry. A synthetic search on a table device has no table: none.
 class DeviceLatency {
  public:
-  DeviceLatency(db::Database& db, const ExperimentConfig& c) : deploy_(c.deploy) {
-    if (latency::uses_profile(deploy_)) {
-      profile_ = std::make_unique<latency::DeviceProfile>(latency::deploy_profile(deploy_));
-    } else if (c.objective == "proxy") {
-      predictor_ = std::make_unique<latency::Predictor>(
-          latency::ensure_predictor(db, c.space, deploy_, /*quiet=*/true));
+  DeviceLatency(db::Database& db, const ExperimentConfig& c)
+      : deploy_(c.deploy), source_(latency::latency_source(c.deploy)) {
+    if (latency::uses_profile(deploy_) || c.objective == "proxy") {
+      predict_ = make_layer_latency_fn(c.space, deploy_, db, /*quiet=*/true);
     }
-    source_ = latency::latency_source(deploy_);
   }
   const latency::DeployConfig& deploy() const { return deploy_; }
   const std::string& source() const { return source_; }
@@ -40,8 +39,7 @@ class DeviceLatency {
   // without them); `why` then says so.
   std::optional<double> predict(const std::vector<space::LayerSpec>& layers, std::string& why) const {
     try {
-      if (profile_) return profile_->predict_ms(layers);
-      if (predictor_) return predictor_->predict_ms(layers);
+      if (predict_) return predict_(layers);
       why = "no latency predictor for this experiment's objective";
     } catch (const Error& e) {
       why = std::string("no device latency: ") + e.what();
@@ -51,9 +49,8 @@ class DeviceLatency {
 
  private:
   latency::DeployConfig deploy_;
-  std::unique_ptr<latency::DeviceProfile> profile_;
-  std::unique_ptr<latency::Predictor> predictor_;
   std::string source_;
+  LayerLatencyFn predict_;
 };
 
 // The network of `config` at the deploy geometry.

@@ -78,20 +78,30 @@ DeployLatency make_latency_fn(const ExperimentConfig& c, db::Database& db, const
     const auto deploy = synthetic_deploy_params(c.space);
     return {search::synthetic_latency_fn(deploy), deploy};
   }
-  const latency::DeployConfig& deploy = c.deploy;
-  const space::GlobalParams params = c.space.global_params(latency::apply_deploy({}, deploy));
+  const space::GlobalParams params = c.space.global_params(latency::apply_deploy({}, c.deploy));
+  LayerLatencyFn layers = make_layer_latency_fn(c.space, c.deploy, db, options.quiet);
+  return {[layers, params](const space::ArchSpec& arch) {
+            return layers(space::expand_layers(arch, params));
+          },
+          params};
+}
+
+LayerLatencyFn make_layer_latency_fn(const space::SearchSpace& space,
+                                     const latency::DeployConfig& deploy, db::Database& db,
+                                     bool quiet) {
   if (latency::uses_profile(deploy)) {
     // A device profile (pixel1): an estimate from the layer list, with no
     // table to profile and nothing measured.
     auto profile = std::make_shared<const latency::DeviceProfile>(latency::deploy_profile(deploy));
-    return {[profile, params](const space::ArchSpec& arch) {
-              return profile->predict_ms(space::expand_layers(arch, params));
-            },
-            params};
+    return [profile](const std::vector<space::LayerSpec>& layers) {
+      return profile->predict_ms(layers);
+    };
   }
-  auto predictor = std::make_shared<latency::Predictor>(
-      latency::ensure_predictor(db, c.space, deploy, options.quiet));
-  return {[predictor](const space::ArchSpec& arch) { return predictor->predict_ms(arch); }, params};
+  auto predictor =
+      std::make_shared<latency::Predictor>(latency::ensure_predictor(db, space, deploy, quiet));
+  return [predictor](const std::vector<space::LayerSpec>& layers) {
+    return predictor->predict_ms(layers);
+  };
 }
 
 std::unique_ptr<search::Evaluator> make_evaluator(const ExperimentConfig& c, db::Database& db,

@@ -30,9 +30,11 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "db/database.h"
 #include "experiments/experiment_config.h"
+#include "space/layer_spec.h"
 #include "search/evaluator.h"
 #include "search/strategy.h"
 
@@ -116,6 +118,15 @@ struct DeployLatency {
 };
 DeployLatency make_latency_fn(const ExperimentConfig& config, db::Database& db,
                               const RunOptions& options);
+
+// The deploy device's latency of any layer list (make_latency_fn's proxy side,
+// and the final stage's for baselines of other widths): the device profile's
+// estimate, or the prediction from the table of `deploy` (profiled into `db`
+// on first use; remote tables must be imported).
+using LayerLatencyFn = std::function<double(const std::vector<space::LayerSpec>&)>;
+LayerLatencyFn make_layer_latency_fn(const space::SearchSpace& space,
+                                     const latency::DeployConfig& deploy, db::Database& db,
+                                     bool quiet);
 
 // The evaluator for config.objective: options.make_evaluator when set (MPI),
 // else an in-process evaluator of the two functions above.
