@@ -7,6 +7,8 @@
 //   mnas_report --db mnas-search.db --summary             the end-of-search summary
 //   mnas_report --db mnas-search.db --final [--format csv|json|table]
 //                                   the final stage: found models vs baselines
+//   mnas_report --compare A.db B.db ... [--out cmp.html | --format F]
+//                                   strategies side by side (bench/strategies.sh)
 //
 // Never writes to the database (opened read-only; safe while a search runs).
 // Exit codes: 0 ok, 2 bad input, 1 internal error.
@@ -14,6 +16,7 @@
 
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "common/error.h"
 #include "common/files.h"
@@ -22,6 +25,7 @@
 #include "experiments/final_report.h"
 #include "experiments/html_report.h"
 #include "experiments/report.h"
+#include "experiments/strategy_compare.h"
 
 namespace po = boost::program_options;
 using namespace mnas;
@@ -29,7 +33,8 @@ using namespace mnas;
 int main(int argc, char** argv) {
   po::options_description visible(
       "Usage: mnas_report --db FILE (--out report.html | --trials | --best K | --pareto |\n"
-      "                   --show TRIAL | --train-config | --summary | --final) [--format F]\n\nOptions");
+      "                   --show TRIAL | --train-config | --summary | --final) [--format F]\n"
+      "       mnas_report --compare DB... [--out compare.html] [--format F]\n\nOptions");
   visible.add_options()
       ("help,h", "show this help")
       ("db", po::value<std::string>(), "experiment database written by mnas_search")
@@ -43,6 +48,10 @@ int main(int argc, char** argv) {
       ("summary", "print the end-of-search summary")
       ("final", "list the final stage's models (mnas_search --final): found models and baselines, "
                 "test accuracy, latencies, exported files")
+      ("compare", po::value<std::vector<std::string>>()->multitoken(),
+       "compare the experiments of these databases (one strategy and seed each, e.g. from "
+       "bench/strategies.sh): per strategy the median best reward, late-trial reward and "
+       "hypervolume; with --out, an HTML page with the learning curves")
       ("format", po::value<std::string>()->default_value("table"), "table | csv | json");
   try {
     po::variables_map vm;
@@ -50,6 +59,32 @@ int main(int argc, char** argv) {
     po::notify(vm);
     if (vm.count("help")) {
       std::cout << visible << "\n";
+      return 0;
+    }
+    const auto format = experiments::format_from_string(vm["format"].as<std::string>());
+    if (vm.count("compare")) {
+      if (vm.count("db") || vm.count("experiment") || vm.count("trials") || vm.count("best") ||
+          vm.count("pareto") || vm.count("show") || vm.count("train-config") ||
+          vm.count("summary") || vm.count("final")) {
+        throw ConfigError("--compare takes its databases itself; only --out and --format go with it");
+      }
+      const auto dbs = vm["compare"].as<std::vector<std::string>>();
+      if (vm.count("out")) check_output_path(vm["out"].as<std::string>(), dbs, "--out");
+      std::vector<experiments::RunSummary> runs;
+      for (const auto& path : dbs) {
+        db::Database database(path, db::Database::Mode::kReadOnly);
+        db::ExperimentStore store(database);
+        const auto all = store.experiments();
+        if (all.empty()) throw ConfigError("'" + path + "' holds no experiment");
+        for (const auto& e : all) runs.push_back(experiments::summarize_run(e, store.trials(e.id), path));
+      }
+      const auto comparison = experiments::compare_runs(std::move(runs));
+      if (vm.count("out")) {
+        write_file_atomically(vm["out"].as<std::string>(), experiments::comparison_html(comparison));
+        std::cerr << "wrote " << vm["out"].as<std::string>() << "\n";
+      } else {
+        std::cout << experiments::format_comparison(comparison, format);
+      }
       return 0;
     }
     if (!vm.count("db")) throw ConfigError("--db FILE is required");
@@ -62,7 +97,6 @@ int main(int argc, char** argv) {
           "give exactly one of --out, --trials, --best, --pareto, --show, --train-config, --summary, "
           "--final");
     }
-    const auto format = experiments::format_from_string(vm["format"].as<std::string>());
     const std::string path = vm["db"].as<std::string>();
     // Refused before anything is read: --out over the database would turn
     // it into HTML.

@@ -25,4 +25,18 @@ std::vector<ParetoPoint> pareto_front(std::vector<ParetoPoint> points) {
   return front;
 }
 
+double hypervolume(const std::vector<ParetoPoint>& points, double ref_latency_ms) {
+  if (!(ref_latency_ms > 0)) return 0;
+  const auto front = pareto_front(points);
+  double area = 0;
+  for (size_t i = 0; i < front.size(); ++i) {
+    const double lo = std::max(front[i].latency_ms, 0.0);
+    if (lo >= ref_latency_ms) break;
+    const double hi = i + 1 < front.size() ? std::min(front[i + 1].latency_ms, ref_latency_ms)
+                                           : ref_latency_ms;
+    area += std::max(front[i].accuracy, 0.0) * (hi - lo);
+  }
+  return area / ref_latency_ms;
+}
+
 }  // namespace mnas::search

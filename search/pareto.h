@@ -21,4 +21,17 @@ struct ParetoPoint {
 // smallest id is kept. Points with a non-finite value are ignored.
 std::vector<ParetoPoint> pareto_front(std::vector<ParetoPoint> points);
 
+// The hypervolume of `points` against the reference point (accuracy 0,
+// latency `ref_latency_ms`), divided by `ref_latency_ms`: the area of the
+// (latency, accuracy) region that some point dominates, within latency
+// [0, ref] and accuracy [0, max], per millisecond of the reference. It is the
+// mean over latency budgets L in [0, ref] of the best accuracy reachable
+// within L (0 where none is), so it is in [0, 1], grows with every point that
+// extends the front, and compares searches of one task with one reference.
+// Points at or beyond the reference latency, or with a non-finite value,
+// add nothing. REQUIRES ref_latency_ms > 0 (else 0).
+// Example: {acc 0.5 @ 10 ms, acc 0.8 @ 30 ms}, ref 50 ms:
+// (0.5 * 20 + 0.8 * 20) / 50 = 0.52.
+double hypervolume(const std::vector<ParetoPoint>& points, double ref_latency_ms);
+
 }  // namespace mnas::search

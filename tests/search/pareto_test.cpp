@@ -29,5 +29,17 @@ TEST(ParetoTest, EdgeCases) {
   EXPECT_EQ(ids(pareto_front({{1, 0.5, 20}, {2, 0.5, 10}})), (std::vector<int64_t>{2}));
 }
 
+TEST(ParetoTest, HypervolumeIsTheMeanBestAccuracyOverLatencyBudgets) {
+  // Budgets [10, 30) reach 0.5, [30, 50) reach 0.8: (0.5 * 20 + 0.8 * 20) / 50.
+  EXPECT_DOUBLE_EQ(hypervolume({{1, 0.5, 10}, {2, 0.8, 30}}, 50), 0.52);
+  // A dominated point adds nothing; one past the reference adds nothing.
+  EXPECT_DOUBLE_EQ(hypervolume({{1, 0.5, 10}, {2, 0.8, 30}, {3, 0.4, 20}, {4, 0.99, 60}}, 50), 0.52);
+  // A faster point that beats the slowest extends the front: [5, 10) at 0.6,
+  // [10, 30) still 0.6 (0.5 @ 10 is dominated), [30, 50) 0.8.
+  EXPECT_DOUBLE_EQ(hypervolume({{1, 0.5, 10}, {2, 0.8, 30}, {5, 0.6, 5}}, 50), (0.6 * 25 + 0.8 * 20) / 50);
+  EXPECT_DOUBLE_EQ(hypervolume({}, 50), 0.0);
+  EXPECT_DOUBLE_EQ(hypervolume({{1, 0.5, 10}}, 0), 0.0);
+}
+
 }  // namespace
 }  // namespace mnas::search
