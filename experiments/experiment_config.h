@@ -58,11 +58,13 @@ namespace mnas::experiments {
 // proxy task (child training on Fashion-MNIST + the host-CPU latency table).
 constexpr const char* kDefaultObjective = "proxy";
 
-// The embedded default budget: 14 trials of 7-13 s each (34 s at most while
-// a build shared the 2 cores) finish in under 20 minutes on a 2-core machine
-// (with the host table instead of pixel1, its first-use profiling adds ~2-3
-// min).
-constexpr int64_t kDefaultBudget = 14;
+// The embedded default budget: 120 sampled architectures, each trained to
+// rung 0 (17 of the proxy's 156 steps) and the best third / ninth further
+// (default_rungs), about 14 minutes on a quiet 2-core machine (docs/search.md
+// has the arithmetic); 120 / PPO batch 8 = 15 policy updates. With the host
+// table instead of pixel1, its first-use profiling adds ~2-3 min. (Before
+// multi-fidelity children it was 14 full-proxy trials.)
+constexpr int64_t kDefaultBudget = 120;
 // A child's budget is its steps (proxy epochs x images / batch), the same on
 // a busy machine as on a quiet one. The wall-clock limit is only a safety net
 // against hangs: about 10x the slowest default child seen on a loaded 2-core
@@ -103,7 +105,13 @@ inline train::ProxyConfig default_proxy_config() {
 // over 3 rungs, so a child trains 1/9 of the proxy's schedule, the best third
 // of those 1/3 and the best ninth the full proxy (docs/search.md has the
 // budget arithmetic). An experiment file without "rungs" is single-fidelity.
-inline search::RungConfig default_rungs() { return search::RungConfig{}; }
+inline search::RungConfig default_rungs() {
+  search::RungConfig r;
+  r.eta = 3;
+  r.levels = 3;
+  r.min_fraction = 1.0 / 9;  // explicit, so that the file shows the knob
+  return r;
+}
 
 struct StrategyConfig {
   std::string name = "ppo";  // "ppo", "random", "evolution"

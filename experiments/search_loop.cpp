@@ -81,11 +81,11 @@ std::string rungs_text(const search::RungConfig& rungs, const std::vector<int64_
                        int pending_promotions) {
   std::ostringstream out;
   out << "  multi-fidelity children (ASHA): every child trains " << steps[0]
-      << " steps first; the best 1/" << rungs.eta << " of each rung go on to rung steps";
+      << " steps first, the best 1/" << rungs.eta << " of each rung go on: rungs at steps";
   for (size_t i = 0; i < steps.size(); ++i) out << (i ? "/" : " ") << steps[i];
   out << " (the last = the full proxy); promotions take a free slot before new architectures; "
          "rewards for the strategy from rung 0";
-  if (pending_promotions > 0) out << "; " << pending_promotions << " interrupted promotion(s) re-queued";
+  if (pending_promotions > 0) out << "; " << pending_promotions << " interrupted promotion(s) to run first";
   out << "\n";
   return out.str();
 }
@@ -245,10 +245,9 @@ LoopResult run_trials(db::ExperimentStore& store, int64_t exp, const ExperimentC
                       search::Strategy& strategy, search::Evaluator& evaluator,
                       const RunOptions& options) {
   int requeued = 0;
-  int requeued_promotions = 0;
   store.transaction([&] {
     requeued = store.requeue_interrupted(exp);
-    requeued_promotions = store.requeue_interrupted_rungs(exp);
+    store.requeue_interrupted_rungs(exp);
   });
   const std::vector<db::TrialRecord> queued = store.trials(exp, "queued");
   Progress p;
@@ -277,7 +276,7 @@ LoopResult run_trials(db::ExperimentStore& store, int64_t exp, const ExperimentC
     entries = rung_entries(store, exp);
     for (const auto& r : store.rungs(exp, "queued")) queued_promotions.push_back(r);
     if (!options.quiet) {
-      emit(options, rungs_text(*config.rungs, rung_steps, requeued_promotions));
+      emit(options, rungs_text(*config.rungs, rung_steps, static_cast<int>(queued_promotions.size())));
     }
   }
   const auto checkpoint_of = [&](int64_t index) {

@@ -647,7 +647,7 @@ TEST_F(SearchRunTest, ResumeRunsInterruptedPromotionsFirst) {
   r.resume = true;
   std::ostringstream again;
   EXPECT_EQ(run_search({}, r, again).trials_run, 0);
-  EXPECT_NE(again.str().find("2 interrupted promotion(s) re-queued"), std::string::npos) << again.str();
+  EXPECT_NE(again.str().find("2 interrupted promotion(s) to run first"), std::string::npos) << again.str();
   const auto after = mf::rungs_of(path("p.db"));
   ASSERT_EQ(after.size(), before.size());
   for (size_t i = 0; i < after.size(); ++i) {
