@@ -14,6 +14,7 @@
 // Exit codes: 0 ok, 2 bad input, 1 internal error.
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -111,7 +112,7 @@ int main(int argc, char** argv) {
       if (!found) throw ConfigError("no experiment " + std::to_string(vm["experiment"].as<int64_t>()) + " in '" + path + "'");
       e = *found;
     }
-    const auto trials = store.trials(e.id);
+    const auto trials = experiments::trials_at_highest_rung(store, e.id);
     if (vm.count("out")) {
       mnas::write_file_atomically(vm["out"].as<std::string>(),
                                          experiments::html_report(store, e));
@@ -125,9 +126,20 @@ int main(int argc, char** argv) {
     } else if (vm.count("pareto")) {
       std::cout << experiments::format_trials(experiments::pareto_trials(trials), format);
     } else if (vm.count("show")) {
-      const auto t = store.trial(e.id, vm["show"].as<int64_t>());
-      if (!t) throw ConfigError("no trial " + std::to_string(vm["show"].as<int64_t>()) + " in experiment " + std::to_string(e.id));
-      std::cout << experiments::trial_to_json(*t).dump(2) << "\n";
+      const int64_t index = vm["show"].as<int64_t>();
+      const auto t = std::find_if(trials.begin(), trials.end(), [&](const auto& x) { return x.index == index; });
+      if (t == trials.end()) throw ConfigError("no trial " + std::to_string(index) + " in experiment " + std::to_string(e.id));
+      // The result of its highest rung, and every promotion's row.
+      auto j = experiments::trial_to_json(*t);
+      for (const auto& r : store.rungs(e.id)) {
+        if (r.index != index) continue;
+        j["rungs"].push_back({{"rung", r.rung}, {"steps", r.steps}, {"status", r.status},
+                              {"accuracy", r.accuracy ? nlohmann::json(*r.accuracy) : nlohmann::json()},
+                              {"reward", r.reward ? nlohmann::json(*r.reward) : nlohmann::json()},
+                              {"seconds", r.seconds ? nlohmann::json(*r.seconds) : nlohmann::json()},
+                              {"message", r.message}});
+      }
+      std::cout << j.dump(2) << "\n";
     } else if (vm.count("train-config")) {
       const auto best = experiments::best_trials(trials, 1);
       if (best.empty()) throw ConfigError("experiment " + std::to_string(e.id) + " has no successful trial yet");

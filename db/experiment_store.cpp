@@ -51,6 +51,25 @@ CREATE TABLE strategy_updates (
   stats TEXT NOT NULL,
   PRIMARY KEY (experiment_id, update_index)
 );
+)sql",
+      // 2: multi-fidelity children (search/asha.h): one row per promotion.
+      R"sql(
+CREATE TABLE trial_rungs (
+  experiment_id INTEGER NOT NULL,
+  trial_index INTEGER NOT NULL,
+  rung INTEGER NOT NULL CHECK (rung >= 1),
+  steps INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN
+    ('queued', 'running', 'done', 'failed', 'diverged', 'timeout')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  accuracy REAL, loss REAL, reward REAL, steps_reached INTEGER,
+  train_seconds REAL, eval_seconds REAL, seconds REAL,
+  worker TEXT NOT NULL DEFAULT '', message TEXT NOT NULL DEFAULT '',
+  queued_at TEXT NOT NULL, started_at TEXT NOT NULL DEFAULT '',
+  finished_at TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (experiment_id, trial_index, rung),
+  FOREIGN KEY (experiment_id, trial_index) REFERENCES trials(experiment_id, trial_index)
+);
 )sql"};
   return steps;
 }
@@ -274,6 +293,112 @@ int64_t ExperimentStore::count_finished(int64_t experiment_id) {
   q.bind(1, experiment_id);
   q.executeStep();
   return q.getColumn(0).getInt64();
+}
+
+void ExperimentStore::insert_rung(const RungRecord& r) {
+  if (!trial(r.experiment_id, r.index)) {
+    throw DbError("cannot promote trial " + std::to_string(r.index) + " of experiment " +
+                  std::to_string(r.experiment_id) + ": no such trial");
+  }
+  SQLite::Statement q(db_.sql(),
+                      std::string("INSERT INTO trial_rungs(experiment_id, trial_index, rung, steps, "
+                                  "status, queued_at) VALUES (?, ?, ?, ?, ?, ") + kNow + ")");
+  q.bind(1, r.experiment_id);
+  q.bind(2, r.index);
+  q.bind(3, r.rung);
+  q.bind(4, r.steps);
+  q.bind(5, r.status);
+  try {
+    q.exec();
+  } catch (const SQLite::Exception& e) {
+    throw DbError("cannot insert rung " + std::to_string(r.rung) + " of trial " +
+                  std::to_string(r.index) + " into '" + db_.path() + "': " + e.what());
+  }
+}
+
+void ExperimentStore::mark_rung_running(int64_t experiment_id, int64_t index, int rung,
+                                        const std::string& worker) {
+  SQLite::Statement q(db_.sql(),
+                      std::string("UPDATE trial_rungs SET status = 'running', attempts = attempts + 1, "
+                                  "worker = ?, started_at = ") +
+                          kNow + " WHERE experiment_id = ? AND trial_index = ? AND rung = ?");
+  q.bind(1, worker);
+  q.bind(2, experiment_id);
+  q.bind(3, index);
+  q.bind(4, rung);
+  if (q.exec() != 1) {
+    throw DbError("no rung " + std::to_string(rung) + " of trial " + std::to_string(index) + " to start");
+  }
+}
+
+void ExperimentStore::finish_rung(const RungRecord& r) {
+  SQLite::Statement q(
+      db_.sql(),
+      std::string("UPDATE trial_rungs SET status = ?, accuracy = ?, loss = ?, reward = ?, "
+                  "steps_reached = ?, train_seconds = ?, eval_seconds = ?, seconds = ?, worker = ?, "
+                  "message = ?, finished_at = ") +
+          kNow + " WHERE experiment_id = ? AND trial_index = ? AND rung = ?");
+  q.bind(1, r.status);
+  bind_opt(q, 2, r.accuracy);
+  bind_opt(q, 3, r.loss);
+  bind_opt(q, 4, r.reward);
+  bind_opt(q, 5, r.steps_reached);
+  bind_opt(q, 6, r.train_seconds);
+  bind_opt(q, 7, r.eval_seconds);
+  bind_opt(q, 8, r.seconds);
+  q.bind(9, r.worker);
+  q.bind(10, r.message);
+  q.bind(11, r.experiment_id);
+  q.bind(12, r.index);
+  q.bind(13, r.rung);
+  if (q.exec() != 1) {
+    throw DbError("no rung " + std::to_string(r.rung) + " of trial " + std::to_string(r.index) +
+                  " to finish");
+  }
+}
+
+int ExperimentStore::requeue_interrupted_rungs(int64_t experiment_id) {
+  SQLite::Statement q(db_.sql(),
+                      "UPDATE trial_rungs SET status = 'queued' WHERE experiment_id = ? AND status = "
+                      "'running'");
+  q.bind(1, experiment_id);
+  return q.exec();
+}
+
+std::vector<RungRecord> ExperimentStore::rungs(int64_t experiment_id, const std::string& status) {
+  std::vector<RungRecord> out;
+  if (!db_.sql().tableExists("trial_rungs")) return out;
+  SQLite::Statement q(db_.sql(),
+                      std::string("SELECT experiment_id, trial_index, rung, steps, status, attempts, "
+                                  "accuracy, loss, reward, steps_reached, train_seconds, "
+                                  "eval_seconds, seconds, worker, message, queued_at, started_at, "
+                                  "finished_at FROM trial_rungs WHERE experiment_id = ?") +
+                          (status.empty() ? "" : " AND status = ?") + " ORDER BY trial_index, rung");
+  q.bind(1, experiment_id);
+  if (!status.empty()) q.bind(2, status);
+  while (q.executeStep()) {
+    RungRecord r;
+    r.experiment_id = q.getColumn(0).getInt64();
+    r.index = q.getColumn(1).getInt64();
+    r.rung = q.getColumn(2).getInt();
+    r.steps = q.getColumn(3).getInt64();
+    r.status = q.getColumn(4).getString();
+    r.attempts = q.getColumn(5).getInt();
+    r.accuracy = opt_double(q.getColumn(6));
+    r.loss = opt_double(q.getColumn(7));
+    r.reward = opt_double(q.getColumn(8));
+    r.steps_reached = opt_int(q.getColumn(9));
+    r.train_seconds = opt_double(q.getColumn(10));
+    r.eval_seconds = opt_double(q.getColumn(11));
+    r.seconds = opt_double(q.getColumn(12));
+    r.worker = q.getColumn(13).getString();
+    r.message = q.getColumn(14).getString();
+    r.queued_at = q.getColumn(15).getString();
+    r.started_at = q.getColumn(16).getString();
+    r.finished_at = q.getColumn(17).getString();
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 void ExperimentStore::save_checkpoint(int64_t experiment_id, int64_t trials_proposed,

@@ -6,7 +6,9 @@
 //
 // Trial life cycle (DESIGN.md): queued -> running -> done | failed | diverged
 // | timeout; requeue_interrupted() sends running trials back to queued after a
-// crash. Methods run single statements; callers group the statements of one
+// crash. With multi-fidelity children (search/asha.h) a trial row is the
+// child's rung-0 result (the one the strategy's reward comes from) and every
+// promotion is a row of trial_rungs (rung >= 1) with the same life cycle. Methods run single statements; callers group the statements of one
 // state change with transaction() so that a kill at any moment leaves either
 // the old or the new state.
 #pragma once
@@ -46,6 +48,26 @@ struct TrialRecord {
   std::string worker;
   std::string message;        // error message when not done
   std::string queued_at, started_at, finished_at;  // UTC, ISO 8601
+  // Not a column: the rung that accuracy, loss and reward are from. The
+  // store reads rung 0 (the trial row); experiments/report.h
+  // trials_at_highest_rung lifts a promoted trial to its highest done rung.
+  int rung = 0;
+};
+
+// One promotion of a trial: its result at rung >= 1 (schema version 2).
+struct RungRecord {
+  int64_t experiment_id = 0;
+  int64_t index = 0;          // the trial
+  int rung = 1;               // >= 1 (rung 0 is the trial row)
+  int64_t steps = 0;          // the rung's step budget
+  std::string status = "queued";  // queued running done failed diverged timeout
+  int attempts = 0;
+  std::optional<double> accuracy, loss, reward;  // reward: accuracy at this rung + the trial's latency
+  std::optional<int64_t> steps_reached;          // steps the child reached
+  std::optional<double> train_seconds, eval_seconds, seconds;
+  std::string worker;
+  std::string message;
+  std::string queued_at, started_at, finished_at;
 };
 
 struct CheckpointRecord {
@@ -99,6 +121,18 @@ class ExperimentStore {
   int64_t count_trials(int64_t experiment_id, const std::string& status = "");
   // Trials whose status is final (done, failed, diverged, timeout).
   int64_t count_finished(int64_t experiment_id);
+
+  // Promotions (rung >= 1). insert_rung throws DbError when the (trial,
+  // rung) row exists or the trial does not; mark_rung_running and
+  // finish_rung mirror mark_running and finish_trial; requeue_interrupted_rungs
+  // sends running promotions back to queued (returns how many).
+  void insert_rung(const RungRecord& rung);
+  void mark_rung_running(int64_t experiment_id, int64_t index, int rung, const std::string& worker);
+  void finish_rung(const RungRecord& rung);
+  int requeue_interrupted_rungs(int64_t experiment_id);
+  // Ordered by trial, then rung; `status` empty = all. Empty for a database
+  // written before rungs (read-only, schema version 1).
+  std::vector<RungRecord> rungs(int64_t experiment_id, const std::string& status = "");
 
   // Replaces the experiment's checkpoint; `weights` nullopt keeps the stored
   // blob (the strategy's weights did not change).

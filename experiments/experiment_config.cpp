@@ -22,10 +22,14 @@ void validate(const ExperimentConfig& c) {
   search::validate(c.reward);
   search::validate(c.strategy.ppo);
   search::validate(c.strategy.evolution);
+  if (c.rungs) {
+    search::validate(*c.rungs);
+    search::rung_steps(*c.rungs, train::proxy_total_steps(c.proxy));  // distinct step budgets
+  }
 }
 
 nlohmann::json to_json(const ExperimentConfig& c) {
-  return {{"space", c.space.to_json()},
+  nlohmann::json j = {{"space", c.space.to_json()},
           {"objective", c.objective},
           {"proxy", train::to_json(c.proxy)},
           {"deploy", latency::to_json(c.deploy)},
@@ -36,6 +40,10 @@ nlohmann::json to_json(const ExperimentConfig& c) {
             {"evolution", search::to_json(c.strategy.evolution)}}},
           {"budget", c.budget},
           {"seed", c.seed}};
+  // Absent = single fidelity: the canonical form of an experiment without
+  // rungs is what it was before rungs existed.
+  if (c.rungs) j["rungs"] = search::to_json(*c.rungs);
+  return j;
 }
 
 namespace {
@@ -87,6 +95,8 @@ ExperimentConfig experiment_from_json(const nlohmann::json& j, const std::string
     } else if (key == "budget") {
       if (!value.is_number_integer()) throw ConfigError("budget must be an integer, got " + json_excerpt(value));
       c.budget = value.get<int64_t>();
+    } else if (key == "rungs") {
+      c.rungs = search::rung_config_from_json(value);
     } else if (key == "seed") {
       if (!value.is_number_unsigned()) {
         throw ConfigError("seed must be a non-negative integer, got " + json_excerpt(value));
@@ -95,7 +105,7 @@ ExperimentConfig experiment_from_json(const nlohmann::json& j, const std::string
     } else {
       throw ConfigError("unknown key '" + key +
                         "' in experiment (expected space, objective, proxy, deploy, reward, "
-                        "strategy, budget, seed)");
+                        "strategy, budget, seed, rungs)");
     }
   }
   validate(c);
@@ -151,7 +161,13 @@ ExperimentConfig apply_overrides(ExperimentConfig base, const ConfigOverrides& o
   return c;
 }
 
-ExperimentConfig build_config(const ConfigOverrides& o) { return apply_overrides({}, o); }
+ExperimentConfig default_experiment() {
+  ExperimentConfig c;
+  c.rungs = default_rungs();
+  return c;
+}
+
+ExperimentConfig build_config(const ConfigOverrides& o) { return apply_overrides(default_experiment(), o); }
 
 std::string first_difference(const nlohmann::json& a, const nlohmann::json& b,
                              const std::string& prefix) {

@@ -15,8 +15,12 @@
 //                "alpha": -0.07, "beta": -0.07},
 //     "strategy": {"name": "ppo" | "random" | "evolution",
 //                  "ppo": {...PpoConfig}, "evolution": {...EvolutionConfig}},
-//     "budget": 100,       // total trials
-//     "seed": 1
+//     "budget": 100,       // total trials (sampled architectures)
+//     "seed": 1,
+//     "rungs": {"eta": 3, "levels": 3, "min_fraction": 0}
+//                          // multi-fidelity children (search/asha.h);
+//                          // absent = one rung, every child trains the
+//                          // full proxy (single fidelity)
 //   }
 //
 // Layers (STYLE.md habit 6): embedded defaults -> --config file -> flags ->
@@ -41,6 +45,7 @@
 #include <string>
 
 #include "latency/deploy_config.h"
+#include "search/asha.h"
 #include "search/ppo_config.h"
 #include "search/reward.h"
 #include "search/strategy.h"
@@ -53,11 +58,13 @@ namespace mnas::experiments {
 // proxy task (child training on Fashion-MNIST + the host-CPU latency table).
 constexpr const char* kDefaultObjective = "proxy";
 
-// The embedded default budget: 14 trials of 7-13 s each (34 s at most while
-// a build shared the 2 cores) finish in under 20 minutes on a 2-core machine
-// (with the host table instead of pixel1, its first-use profiling adds ~2-3
-// min).
-constexpr int64_t kDefaultBudget = 14;
+// The embedded default budget: 120 sampled architectures, each trained to
+// rung 0 (17 of the proxy's 156 steps) and the best third / ninth further
+// (default_rungs), about 14 minutes on a quiet 2-core machine (docs/search.md
+// has the arithmetic); 120 / PPO batch 8 = 15 policy updates. With the host
+// table instead of pixel1, its first-use profiling adds ~2-3 min. (Before
+// multi-fidelity children it was 14 full-proxy trials.)
+constexpr int64_t kDefaultBudget = 120;
 // A child's budget is its steps (proxy epochs x images / batch), the same on
 // a busy machine as on a quiet one. The wall-clock limit is only a safety net
 // against hangs: about 10x the slowest default child seen on a loaded 2-core
@@ -94,6 +101,18 @@ inline train::ProxyConfig default_proxy_config() {
   return p;
 }
 
+// The rungs of the embedded default (experiments/search-default.json): eta 3
+// over 3 rungs, so a child trains 1/9 of the proxy's schedule, the best third
+// of those 1/3 and the best ninth the full proxy (docs/search.md has the
+// budget arithmetic). An experiment file without "rungs" is single-fidelity.
+inline search::RungConfig default_rungs() {
+  search::RungConfig r;
+  r.eta = 3;
+  r.levels = 3;
+  r.min_fraction = 1.0 / 9;  // explicit, so that the file shows the knob
+  return r;
+}
+
 struct StrategyConfig {
   std::string name = "ppo";  // "ppo", "random", "evolution"
   search::PpoConfig ppo = default_ppo_config();
@@ -110,7 +129,14 @@ struct ExperimentConfig {
   StrategyConfig strategy;
   int64_t budget = kDefaultBudget;  // total trials, >= 1
   uint64_t seed = 1;
+  // Multi-fidelity children; nullopt = single fidelity (every child trains
+  // the full proxy). Only the embedded default (default_experiment) sets it:
+  // a file or a stored configuration without "rungs" has none.
+  std::optional<search::RungConfig> rungs;
 };
+
+// The embedded default experiment: ExperimentConfig{} with default_rungs().
+ExperimentConfig default_experiment();
 
 // Throws ConfigError naming the field (unknown strategy or objective, budget
 // < 1, reward and strategy constants out of range, a proxy or deploy field
@@ -152,7 +178,7 @@ struct ConfigOverrides {
 // target latency without unit) or a refused result.
 ExperimentConfig apply_overrides(ExperimentConfig base, const ConfigOverrides& overrides);
 
-// A new experiment: the embedded defaults layered with apply_overrides.
+// A new experiment: default_experiment() layered with apply_overrides.
 ExperimentConfig build_config(const ConfigOverrides& overrides);
 
 // The path of the first difference between two JSON values ("reward.target_ms",

@@ -23,7 +23,7 @@ void measure_final_candidates(db::ExperimentStore& store, db::Database& db,
     return;
   }
   std::vector<db::TrialRecord> todo;
-  for (auto& t : best_trials(store.trials(exp), k)) {
+  for (auto& t : best_trials(trials_at_highest_rung(store, exp), k)) {
     if (!t.measured_latency_ms) todo.push_back(t);
   }
   if (todo.empty()) return;

@@ -58,14 +58,21 @@ search::AccuracyFn make_accuracy_fn(const ExperimentConfig& c, const RunOptions&
   proxy.threads = options.threads;
   if (!options.device.empty()) proxy.device = options.device;
   train::validate(proxy);
-  return [proxy](const space::ArchSpec& arch, uint64_t seed) {
+  return [proxy](const space::ArchSpec& arch, uint64_t seed, const search::ChildStage& stage) {
     train::ProxyConfig p = proxy;
     p.seed = seed;
-    const train::ChildResult r = train::train_child(arch, p);
+    // Rung 0 starts from scratch (a stale file of an earlier run is
+    // overwritten); a promotion resumes from the rung below's checkpoint.
+    train::ChildStage s;
+    s.max_steps = stage.max_steps;
+    s.checkpoint = stage.checkpoint;
+    s.resume = stage.rung > 0;
+    const train::ChildResult r = train::train_child(arch, p, s);
     search::ChildOutcome out;
     out.status = r.status;
     out.accuracy = r.top1;
     out.loss = r.loss;
+    out.steps = r.steps;
     out.train_seconds = r.train_seconds;
     out.eval_seconds = r.eval_seconds;
     out.message = r.message;

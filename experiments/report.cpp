@@ -14,6 +14,7 @@
 #include "experiments/experiment_config.h"
 #include "train/child_trainer.h"
 #include "train/train_config.h"
+#include "search/asha.h"
 #include "search/pareto.h"
 #include "space/block_codec.h"
 #include "space/describe.h"
@@ -28,12 +29,35 @@ Format format_from_string(const std::string& s) {
   throw ConfigError("unknown format '" + s + "' (expected table, csv or json)");
 }
 
+std::vector<db::TrialRecord> trials_at_highest_rung(db::ExperimentStore& store, int64_t experiment) {
+  auto trials = store.trials(experiment);
+  std::map<int64_t, db::RungRecord> highest;
+  for (const auto& r : store.rungs(experiment, "done")) {
+    auto it = highest.find(r.index);
+    if (it == highest.end() || r.rung > it->second.rung) highest[r.index] = r;
+  }
+  for (auto& t : trials) {
+    const auto it = highest.find(t.index);
+    if (it == highest.end()) continue;
+    const db::RungRecord& r = it->second;
+    t.rung = r.rung;
+    t.accuracy = r.accuracy;
+    t.loss = r.loss;
+    t.reward = r.reward;
+    t.train_seconds = r.train_seconds;
+    t.eval_seconds = r.eval_seconds;
+    t.seconds = r.seconds;
+  }
+  return trials;
+}
+
 std::vector<db::TrialRecord> best_trials(const std::vector<db::TrialRecord>& trials, int k) {
   std::vector<db::TrialRecord> done;
   for (const auto& t : trials) {
     if (t.status == "done" && t.reward) done.push_back(t);
   }
   std::stable_sort(done.begin(), done.end(), [](const auto& a, const auto& b) {
+    if (a.rung != b.rung) return a.rung > b.rung;
     if (*a.reward != *b.reward) return *a.reward > *b.reward;
     return a.index < b.index;
   });
@@ -101,6 +125,7 @@ nlohmann::json trial_to_json(const db::TrialRecord& t) {
   };
   return {{"trial", t.index},
           {"status", t.status},
+          {"rung", t.rung},
           {"reward", opt(t.reward)},
           {"accuracy", opt(t.accuracy)},
           {"loss", opt(t.loss)},
@@ -125,15 +150,17 @@ nlohmann::json trial_to_json(const db::TrialRecord& t) {
 
 std::string format_trials(const std::vector<db::TrialRecord>& trials, Format format) {
   std::ostringstream os;
+  const bool rungs = std::any_of(trials.begin(), trials.end(), [](const auto& t) { return t.rung > 0; });
   if (format == Format::kJson) {
     nlohmann::json j = nlohmann::json::array();
     for (const auto& t : trials) j.push_back(trial_to_json(t));
     os << j.dump(2) << "\n";
   } else if (format == Format::kCsv) {
-    os << "trial,status,reward,accuracy,loss,latency_ms,measured_latency_ms,params,macs,entropy,"
+    os << "trial,status," << (rungs ? "rung," : "") << "reward,accuracy,loss,latency_ms,measured_latency_ms,params,macs,entropy,"
           "seconds,worker,arch,message\n";
     for (const auto& t : trials) {
-      os << t.index << "," << t.status << "," << num(t.reward, 6) << "," << num(t.accuracy, 6)
+      os << t.index << "," << t.status << "," << (rungs ? std::to_string(t.rung) + "," : "")
+         << num(t.reward, 6) << "," << num(t.accuracy, 6)
          << "," << num(t.loss, 6) << "," << num(t.latency_ms, 4) << ","
          << num(t.measured_latency_ms, 4) << "," << (t.params ? std::to_string(*t.params) : "")
          << "," << (t.macs ? std::to_string(*t.macs) : "") << "," << num(t.entropy, 4) << ","
@@ -141,13 +168,15 @@ std::string format_trials(const std::vector<db::TrialRecord>& trials, Format for
          << csv_field(t.message) << "\n";
     }
   } else {
-    os << std::left << std::setw(6) << "trial" << std::setw(9) << "status" << std::right
-       << std::setw(8) << "reward" << std::setw(8) << "acc" << std::setw(9) << "lat_ms"
+    os << std::left << std::setw(6) << "trial" << std::setw(9) << "status" << std::right;
+    if (rungs) os << std::setw(5) << "rung";
+    os << std::setw(8) << "reward" << std::setw(8) << "acc" << std::setw(9) << "lat_ms"
        << std::setw(9) << "meas_ms" << std::setw(8) << "params" << std::setw(8) << "MMACs" << std::setw(8) << "sec"
        << "  arch\n";
     for (const auto& t : trials) {
-      os << std::left << std::setw(6) << t.index << std::setw(9) << t.status << std::right
-         << std::setw(8) << num(t.reward, 4) << std::setw(8) << num(t.accuracy, 4) << std::setw(9)
+      os << std::left << std::setw(6) << t.index << std::setw(9) << t.status << std::right;
+      if (rungs) os << std::setw(5) << t.rung;
+      os << std::setw(8) << num(t.reward, 4) << std::setw(8) << num(t.accuracy, 4) << std::setw(9)
          << num(t.latency_ms, 2) << std::setw(9) << num(t.measured_latency_ms, 2) << std::setw(8)
          << (t.params ? num(static_cast<double>(*t.params) / 1e6, 2) + "M" : "") << std::setw(8)
          << (t.macs ? num(static_cast<double>(*t.macs) / 1e6, 0) : "") << std::setw(8)
@@ -196,7 +225,8 @@ std::string latency_description(const db::ExperimentRecord& e) {
 }
 
 std::string summary_text(db::ExperimentStore& store, const db::ExperimentRecord& e, int top_k) {
-  const auto trials = store.trials(e.id);
+  const auto trials = trials_at_highest_rung(store, e.id);
+  const auto config = experiment_from_json(nlohmann::json::parse(e.config));
   std::map<std::string, int> counts;
   for (const auto& t : trials) counts[t.status]++;
   std::ostringstream os;
@@ -204,6 +234,21 @@ std::string summary_text(db::ExperimentStore& store, const db::ExperimentRecord&
      << store.count_finished(e.id) << "/" << e.budget << " trials finished";
   for (const auto& [status, n] : counts) os << ", " << n << " " << status;
   os << "\nlatency: " << latency_description(e) << "\n";
+  if (config.rungs) {
+    const auto steps = search::rung_steps(*config.rungs, train::proxy_total_steps(config.proxy));
+    std::map<int, int> reached;
+    for (const auto& t : trials) {
+      if (t.status == "done") reached[t.rung]++;
+    }
+    os << "rungs (multi-fidelity, eta " << config.rungs->eta << "): each trial's result is from the "
+       << "highest rung it finished:";
+    for (int r = 0; r < config.rungs->levels; ++r) {
+      os << (r ? ", " : " ") << reached[r] << " at rung " << r << " (" << steps[static_cast<size_t>(r)]
+         << " steps" << (r == config.rungs->levels - 1 ? ", the full proxy" : "") << ")";
+    }
+    os << "\nthe best are ranked by rung first, then reward: a lower-rung result never ranks above a "
+          "higher-rung one\n";
+  }
   const auto best = best_trials(trials, top_k);
   if (best.empty()) {
     os << "no successful trial yet\n";

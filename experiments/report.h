@@ -19,8 +19,15 @@ enum class Format { kTable, kCsv, kJson };
 // "table", "csv", "json"; throws ConfigError naming the bad word.
 Format format_from_string(const std::string& s);
 
-// The trials that finished with status done, by reward descending (ties by
-// index), at most k (k <= 0: all).
+// The experiment's trials, each with the accuracy, loss, reward and seconds of
+// the highest rung it finished (multi-fidelity children, search/asha.h) and
+// TrialRecord::rung saying which; a trial never promoted keeps its rung-0
+// row. Without rungs: store.trials(experiment) as stored.
+std::vector<db::TrialRecord> trials_at_highest_rung(db::ExperimentStore& store, int64_t experiment);
+
+// The trials that finished with status done, by rung descending (a result of
+// a higher rung, i.e. a longer training, ranks above any lower-rung one),
+// then reward descending (ties by index), at most k (k <= 0: all).
 std::vector<db::TrialRecord> best_trials(const std::vector<db::TrialRecord>& trials, int k);
 // The done trials on the accuracy/latency Pareto front, by latency.
 std::vector<db::TrialRecord> pareto_trials(const std::vector<db::TrialRecord>& trials);
@@ -28,7 +35,8 @@ std::vector<db::TrialRecord> pareto_trials(const std::vector<db::TrialRecord>& t
 // One row per trial: index, status, reward, accuracy, latency, params, MACs,
 // seconds, compact architecture (table) or canonical block strings (CSV,
 // JSON). JSON: an array of objects with every stored field (decisions as an
-// array).
+// array) and "rung". Table and CSV get a "rung" column when any trial's
+// result is from a rung above 0.
 std::string format_trials(const std::vector<db::TrialRecord>& trials, Format format);
 nlohmann::json trial_to_json(const db::TrialRecord& trial);
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <deque>
+#include <filesystem>
 #include <iomanip>
 #include <map>
 #include <sstream>
@@ -11,6 +13,7 @@
 #include "common/error.h"
 #include "experiments/report.h"
 #include "experiments/search_steps.h"
+#include "search/asha.h"
 #include "search/reward.h"
 #include "space/block_codec.h"
 
@@ -70,6 +73,20 @@ std::string header_text(const ExperimentConfig& config, const RunOptions& option
     out << "  " << finished << "/" << config.budget << " trials finished, " << requeued
         << " interrupted trial(s) re-queued\n";
   }
+  return out.str();
+}
+
+// "  multi-fidelity children: eta 3, rungs at 17/52/156 steps ...".
+std::string rungs_text(const search::RungConfig& rungs, const std::vector<int64_t>& steps,
+                       int pending_promotions) {
+  std::ostringstream out;
+  out << "  multi-fidelity children (ASHA): every child trains " << steps[0]
+      << " steps first, the best 1/" << rungs.eta << " of each rung go on: rungs at steps";
+  for (size_t i = 0; i < steps.size(); ++i) out << (i ? "/" : " ") << steps[i];
+  out << " (the last = the full proxy); promotions take a free slot before new architectures; "
+         "rewards for the strategy from rung 0";
+  if (pending_promotions > 0) out << "; " << pending_promotions << " interrupted promotion(s) to run first";
+  out << "\n";
   return out.str();
 }
 
@@ -165,13 +182,73 @@ std::string trial_line(const db::TrialRecord& t, const search::TrialResult& r, d
   return out.str();
 }
 
+// "  [rung 1] trial 7 ... acc 0.81 (52 steps) reward 0.80".
+std::string rung_line(const db::RungRecord& r, const db::TrialRecord& t, int levels) {
+  std::ostringstream out;
+  out << "  [rung " << r.rung << "/" << levels - 1 << "] trial " << r.index << " "
+      << arch_summary(t.arch) << "  ";
+  if (r.status == "done") {
+    out << "acc " << fixed(r.accuracy.value_or(0), 4) << " (" << r.steps << " steps) reward "
+        << fixed(r.reward.value_or(0), 4);
+  } else {
+    out << r.status << " (" << r.message << ")";
+  }
+  out << "\n";
+  return out.str();
+}
+
+search::RungEntry::State entry_state(const std::string& status) {
+  if (status == "done") return search::RungEntry::State::kDone;
+  if (db::is_final_status(status)) return search::RungEntry::State::kFailed;
+  return search::RungEntry::State::kPending;
+}
+
+// What the ASHA rule sees: rung 0 from the trial rows (score = reward), the
+// promotions from the rung rows.
+std::vector<search::RungEntry> rung_entries(db::ExperimentStore& store, int64_t exp) {
+  std::vector<search::RungEntry> out;
+  for (const auto& t : store.trials(exp)) {
+    out.push_back({t.index, 0, entry_state(t.status), t.reward.value_or(0)});
+  }
+  for (const auto& r : store.rungs(exp)) {
+    out.push_back({r.index, r.rung, entry_state(r.status), r.reward.value_or(0)});
+  }
+  return out;
+}
+
+void set_entry(std::vector<search::RungEntry>& entries, int64_t trial, int rung,
+               search::RungEntry::State state, double score) {
+  for (auto& e : entries) {
+    if (e.trial == trial && e.rung == rung) {
+      e.state = state;
+      e.score = score;
+      return;
+    }
+  }
+  entries.push_back({trial, rung, state, score});
+}
+
+// One job in an evaluator slot: a trial at rung 0, or a promotion.
+struct Job {
+  db::TrialRecord trial;
+  std::optional<db::RungRecord> promotion;
+};
+
 }  // namespace
+
+std::string child_checkpoint_dir(const std::string& db_path, int64_t experiment) {
+  return (std::filesystem::absolute(db_path).string() + ".children") + "/experiment-" +
+         std::to_string(experiment);
+}
 
 LoopResult run_trials(db::ExperimentStore& store, int64_t exp, const ExperimentConfig& config,
                       search::Strategy& strategy, search::Evaluator& evaluator,
                       const RunOptions& options) {
   int requeued = 0;
-  store.transaction([&] { requeued = store.requeue_interrupted(exp); });
+  store.transaction([&] {
+    requeued = store.requeue_interrupted(exp);
+    store.requeue_interrupted_rungs(exp);
+  });
   const std::vector<db::TrialRecord> queued = store.trials(exp, "queued");
   Progress p;
   p.proposed = store.count_trials(exp);
@@ -183,13 +260,73 @@ LoopResult run_trials(db::ExperimentStore& store, int64_t exp, const ExperimentC
     emit(options, header_text(config, options, exp, p.finished, requeued, evaluator.capacity()));
   }
 
+  // Multi-fidelity children (search/asha.h): step budgets per rung, where the
+  // children's weights wait for a promotion, and what the promotion rule sees.
+  const bool asha = config.rungs.has_value();
+  std::vector<int64_t> rung_steps;
+  std::string ckpt_dir;
+  std::vector<search::RungEntry> entries;
+  std::deque<db::RungRecord> queued_promotions;
+  if (asha) {
+    rung_steps = search::rung_steps(*config.rungs, train::proxy_total_steps(config.proxy));
+    if (config.objective == "proxy") {
+      ckpt_dir = child_checkpoint_dir(options.db_path, exp);
+      std::filesystem::create_directories(ckpt_dir);
+    }
+    entries = rung_entries(store, exp);
+    for (const auto& r : store.rungs(exp, "queued")) queued_promotions.push_back(r);
+    if (!options.quiet) {
+      emit(options, rungs_text(*config.rungs, rung_steps, static_cast<int>(queued_promotions.size())));
+    }
+  }
+  const auto checkpoint_of = [&](int64_t index) {
+    return ckpt_dir.empty() ? std::string() : ckpt_dir + "/trial-" + std::to_string(index) + ".pt";
+  };
+  const auto stage_of = [&](int64_t index, int rung) {
+    search::ChildStage s;
+    if (!asha) return s;  // single fidelity: the full proxy, no checkpoint
+    s.rung = rung;
+    s.max_steps = rung_steps[static_cast<size_t>(rung)];
+    s.checkpoint = checkpoint_of(index);
+    return s;
+  };
+  // The next promotion: an interrupted one first, then the ASHA rule's
+  // (stored as queued before it runs).
+  const auto next_promotion = [&]() -> std::optional<db::RungRecord> {
+    if (!asha) return std::nullopt;
+    if (!queued_promotions.empty()) {
+      db::RungRecord r = queued_promotions.front();
+      queued_promotions.pop_front();
+      return r;
+    }
+    const auto pick = search::next_promotion(entries, config.rungs->eta, config.rungs->levels);
+    if (!pick) return std::nullopt;
+    db::RungRecord r;
+    r.experiment_id = exp;
+    r.index = pick->trial;
+    r.rung = pick->rung;
+    r.steps = rung_steps[static_cast<size_t>(pick->rung)];
+    store.transaction([&] { store.insert_rung(r); });
+    set_entry(entries, r.index, r.rung, search::RungEntry::State::kPending, 0);
+    return r;
+  };
+
   const int64_t budget = config.budget;
   const auto session_start = std::chrono::steady_clock::now();
-  std::map<int64_t, db::TrialRecord> in_flight;
+  std::map<int64_t, Job> in_flight;  // a trial is in at most one slot
   size_t next_queued = 0;
-  while (p.finished < budget) {
-    while (evaluator.in_flight() < evaluator.capacity() &&
-           (next_queued < queued.size() || p.proposed < budget)) {
+  while (true) {
+    while (evaluator.in_flight() < evaluator.capacity()) {
+      if (auto promo = next_promotion()) {
+        const auto t = store.trial(exp, promo->index);
+        if (!t) throw Error("promotion of unknown trial " + std::to_string(promo->index));
+        store.transaction([&] { store.mark_rung_running(exp, promo->index, promo->rung, "local"); });
+        in_flight[promo->index] = {*t, promo};
+        evaluator.submit({t->index, t->arch, static_cast<uint64_t>(t->seed), promo->attempts + 1,
+                          stage_of(t->index, promo->rung)});
+        continue;
+      }
+      if (next_queued >= queued.size() && p.proposed >= budget) break;
       db::TrialRecord t;
       if (next_queued < queued.size()) {
         t = queued[next_queued++];
@@ -198,19 +335,45 @@ LoopResult run_trials(db::ExperimentStore& store, int64_t exp, const ExperimentC
         ++p.proposed;
       }
       store.transaction([&] { store.mark_running(exp, t.index, "local"); });
-      in_flight[t.index] = t;
-      evaluator.submit({t.index, t.arch, static_cast<uint64_t>(t.seed), t.attempts + 1});
+      if (asha) set_entry(entries, t.index, 0, search::RungEntry::State::kPending, 0);
+      in_flight[t.index] = {t, std::nullopt};
+      evaluator.submit({t.index, t.arch, static_cast<uint64_t>(t.seed), t.attempts + 1, stage_of(t.index, 0)});
     }
-    if (evaluator.in_flight() == 0) break;  // nothing left to run (cannot happen with budget)
+    if (evaluator.in_flight() == 0) break;  // the budget is finished and nothing is promotable
 
     const search::TrialResult r = evaluator.poll();
     auto it = in_flight.find(r.trial);
     if (it == in_flight.end()) throw Error("evaluator returned unknown trial " + std::to_string(r.trial));
-    const db::TrialRecord submitted = it->second;
+    const Job job = it->second;
     in_flight.erase(it);
+    const db::TrialRecord& submitted = job.trial;
 
     const bool ok = r.status == search::TrialStatus::kOk;
     const double rw = ok ? search::reward(r.accuracy, r.latency_ms, config.reward) : 0.0;
+    if (job.promotion) {
+      // A promotion refines the ranking; the strategy had its reward at rung 0.
+      db::RungRecord done = *job.promotion;
+      done.status = ok ? "done" : search::to_string(r.status);
+      if (ok || r.accuracy > 0) done.accuracy = r.accuracy;
+      if (ok) done.loss = r.loss, done.reward = rw;
+      done.steps_reached = r.steps;
+      done.train_seconds = r.train_seconds;
+      done.eval_seconds = r.eval_seconds;
+      done.seconds = r.seconds;
+      done.worker = r.worker;
+      done.message = r.message;
+      store.transaction([&] { store.finish_rung(done); });
+      set_entry(entries, done.index, done.rung,
+                ok ? search::RungEntry::State::kDone : search::RungEntry::State::kFailed, rw);
+      // A child at the top rung, or one that failed, is never promoted again.
+      if (!ok || done.rung == config.rungs->levels - 1) {
+        std::error_code ec;
+        if (!checkpoint_of(done.index).empty()) std::filesystem::remove(checkpoint_of(done.index), ec);
+      }
+      if (!options.quiet) emit(options, rung_line(done, submitted, config.rungs->levels));
+      continue;
+    }
+
     const auto decisions = nlohmann::json::parse(submitted.decisions).get<std::vector<int>>();
     // A child without a reward (failed, diverged, timeout) is a failure to
     // the strategy, not a low accuracy; its record keeps status and message.
@@ -221,12 +384,23 @@ LoopResult run_trials(db::ExperimentStore& store, int64_t exp, const ExperimentC
     ++p.finished;
     ++p.run;
     if (ok && rw > p.best) p.best = rw, p.best_index = t.index;
+    if (asha) {
+      set_entry(entries, t.index, 0, ok ? search::RungEntry::State::kDone : search::RungEntry::State::kFailed, rw);
+      std::error_code ec;
+      if (!ok && !checkpoint_of(t.index).empty()) std::filesystem::remove(checkpoint_of(t.index), ec);
+    }
 
     if (!options.quiet) {
       const double elapsed =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - session_start).count();
       emit(options, trial_line(t, r, rw, p, budget, elapsed, strategy, updated));
     }
+  }
+  // Every rung is filled as far as the rule goes: no child is promotable any
+  // more, so the waiting weights go.
+  if (!ckpt_dir.empty() && p.finished >= budget) {
+    std::error_code ec;
+    std::filesystem::remove_all(ckpt_dir, ec);
   }
   return {p.run, p.finished};
 }

@@ -24,7 +24,7 @@ void write_outputs(db::ExperimentStore& store, int64_t exp, const RunOptions& op
   const auto record = *store.experiment(exp);
   emit(options, summary_text(store, record, options.top_k));
   if (options.train_config_path.empty()) return;
-  const auto best = best_trials(store.trials(exp), 1);
+  const auto best = best_trials(trials_at_highest_rung(store, exp), 1);
   if (best.empty()) throw Error("no successful trial: no mnas_train configuration to write");
   write_file_atomically(options.train_config_path,
                         train_config(best.front(), record, options.db_path).dump(2) + "\n");

@@ -85,9 +85,22 @@ struct LoopResult {
 // is finished: each proposal is stored with the strategy checkpoint, each
 // result with the next checkpoint (and the policy weights and update log when
 // the policy changed), one transaction each.
+//
+// With config.rungs (multi-fidelity children, search/asha.h) every new child
+// trains to rung 0's steps; whenever a slot is free, an interrupted promotion
+// or else the ASHA rule's next one (stored queued first) takes it before a new
+// architecture, resuming the child's checkpoint (child_checkpoint_dir) to the
+// next rung's steps. A promotion's result is a trial_rungs row (one
+// transaction) and never reaches the strategy. The loop ends when the budget
+// is finished and no child is promotable; then the checkpoints are removed.
 LoopResult run_trials(db::ExperimentStore& store, int64_t experiment, const ExperimentConfig& config,
                       search::Strategy& strategy, search::Evaluator& evaluator,
                       const RunOptions& options);
+
+// Where the children of `experiment` keep their weights between rungs:
+// "<absolute db path>.children/experiment-N" (trial-I.pt inside). MPI
+// workers write and read there too: they must share the filesystem.
+std::string child_checkpoint_dir(const std::string& db_path, int64_t experiment);
 
 // ---- final_measure.cpp ----
 

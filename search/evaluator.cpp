@@ -34,22 +34,34 @@ T get(const nlohmann::json& j, const char* what, const char* key) {
 }  // namespace
 
 nlohmann::json to_json(const TrialRequest& r) {
-  return {{"trial", r.trial}, {"arch", r.arch}, {"seed", r.seed}, {"attempt", r.attempt}};
+  return {{"trial", r.trial},         {"arch", r.arch},
+          {"seed", r.seed},           {"attempt", r.attempt},
+          {"rung", r.stage.rung},     {"max_steps", r.stage.max_steps},
+          {"checkpoint", r.stage.checkpoint}};
 }
 
 TrialRequest trial_request_from_json(const nlohmann::json& j) {
   const char* what = "trial request";
-  check_keys(j, what, {"trial", "arch", "seed", "attempt"});
+  check_keys(j, what, {"trial", "arch", "seed", "attempt", "rung", "max_steps", "checkpoint"});
   TrialRequest r;
   r.trial = get<int64_t>(j, what, "trial");
   r.arch = get<std::string>(j, what, "arch");
   r.seed = get<uint64_t>(j, what, "seed");
   r.attempt = get<int>(j, what, "attempt");
+  r.stage.rung = get<int>(j, what, "rung");
+  r.stage.max_steps = get<int64_t>(j, what, "max_steps");
+  r.stage.checkpoint = get<std::string>(j, what, "checkpoint");
+  if (r.stage.rung < 0 || r.stage.max_steps < 0) {
+    throw ParseError("trial request: rung and max_steps must be >= 0, got " + j["rung"].dump() +
+                     " and " + j["max_steps"].dump());
+  }
   return r;
 }
 
 nlohmann::json to_json(const TrialResult& r) {
   nlohmann::json j = {{"trial", r.trial},
+                      {"rung", r.rung},
+                      {"steps", r.steps},
                       {"status", to_string(r.status)},
                       {"accuracy", r.accuracy},
                       {"loss", r.loss},
@@ -69,10 +81,12 @@ nlohmann::json to_json(const TrialResult& r) {
 TrialResult trial_result_from_json(const nlohmann::json& j) {
   const char* what = "trial result";
   check_keys(j, what,
-             {"trial", "status", "accuracy", "loss", "latency_ms", "measured_latency_ms", "params",
+             {"trial", "rung", "steps", "status", "accuracy", "loss", "latency_ms", "measured_latency_ms", "params",
               "macs", "train_seconds", "eval_seconds", "seconds", "worker", "message"});
   TrialResult r;
   r.trial = get<int64_t>(j, what, "trial");
+  r.rung = get<int>(j, what, "rung");
+  r.steps = get<int64_t>(j, what, "steps");
   r.status = trial_status_from_string(get<std::string>(j, what, "status"));
   r.accuracy = get<double>(j, what, "accuracy");
   r.loss = get<double>(j, what, "loss");
@@ -117,12 +131,14 @@ TrialResult InProcessEvaluator::poll() {
   const auto start = std::chrono::steady_clock::now();
   TrialResult r;
   r.trial = req.trial;
+  r.rung = req.stage.rung;
   r.worker = worker_;
   try {
     const auto arch = space::decode_arch(space::split_block_strings(req.arch));
     add_deploy_metrics(r, arch, latency_, deploy_);
-    const ChildOutcome out = accuracy_(arch, req.seed);
+    const ChildOutcome out = accuracy_(arch, req.seed, req.stage);
     r.status = out.status;
+    r.steps = out.steps;
     r.accuracy = out.accuracy;
     r.loss = out.loss;
     r.train_seconds = out.train_seconds;

@@ -20,6 +20,17 @@
 
 namespace mnas::search {
 
+// The budget of one evaluation of a child (multi-fidelity rungs,
+// search/asha.h). Rung 0 trains from scratch; rung r > 0 is a promotion: it
+// resumes from `checkpoint` (written by the rung below) and trains on to
+// `max_steps`. The checkpoint path is a file the controller chose (next to
+// its database): MPI workers must share that filesystem with the controller.
+struct ChildStage {
+  int rung = 0;
+  int64_t max_steps = 0;   // steps of the proxy's schedule to reach; 0 = all of it
+  std::string checkpoint;  // where the child's weights are kept; empty = nowhere
+};
+
 // What a worker needs to evaluate one architecture. The architecture travels
 // as its canonical block string (space::arch_to_string), never as a pointer.
 struct TrialRequest {
@@ -27,6 +38,7 @@ struct TrialRequest {
   std::string arch;        // canonical block strings, space separated
   uint64_t seed = 0;       // child seed (initialisation, data order)
   int attempt = 1;         // 1 for the first run, +1 for each re-run
+  ChildStage stage;        // single fidelity: rung 0, all steps, no checkpoint
 };
 
 // The one status enum (common/trial_status.h), shared with train/.
@@ -36,6 +48,8 @@ using mnas::trial_status_from_string;
 
 struct TrialResult {
   int64_t trial = 0;
+  int rung = 0;           // the request's stage.rung
+  int64_t steps = 0;      // optimizer steps the child reached (0 when unknown)
   TrialStatus status = TrialStatus::kFailed;
   double accuracy = 0;    // proxy validation top-1, fraction in [0, 1]
   double loss = 0;        // proxy validation loss
@@ -51,7 +65,8 @@ struct TrialResult {
 };
 
 // JSON forms. The *_from_json functions are strict: a missing or unknown key
-// or a wrong type throws ParseError naming the key.
+// or a wrong type throws ParseError naming the key. The stage travels flat in
+// the request: "rung", "max_steps", "checkpoint".
 nlohmann::json to_json(const TrialRequest& r);
 TrialRequest trial_request_from_json(const nlohmann::json& j);
 nlohmann::json to_json(const TrialResult& r);
@@ -78,13 +93,15 @@ struct ChildOutcome {
   TrialStatus status = TrialStatus::kFailed;
   double accuracy = 0;
   double loss = 0;
+  int64_t steps = 0;  // optimizer steps reached (0 when unknown)
   double train_seconds = 0;
   double eval_seconds = 0;
   std::string message;
 };
 
-// Trains (or scores) one child: architecture + child seed -> outcome.
-using AccuracyFn = std::function<ChildOutcome(const space::ArchSpec&, uint64_t seed)>;
+// Trains (or scores) one child: architecture + child seed + budget -> outcome.
+using AccuracyFn =
+    std::function<ChildOutcome(const space::ArchSpec&, uint64_t seed, const ChildStage& stage)>;
 // Latency of one architecture at the deploy configuration, in milliseconds.
 using LatencyFn = std::function<double(const space::ArchSpec&)>;
 

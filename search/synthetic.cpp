@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <string>
 #include <thread>
 
+#include "space/block_codec.h"
 #include "space/counters.h"
 #include "space/layer_spec.h"
 
@@ -36,12 +38,22 @@ double synthetic_accuracy(const space::ArchSpec& arch, const space::GlobalParams
 }
 
 AccuracyFn synthetic_accuracy_fn(const space::GlobalParams& deploy, int delay_ms) {
-  return [deploy, delay_ms](const space::ArchSpec& arch, uint64_t /*seed*/) {
+  return [deploy, delay_ms](const space::ArchSpec& arch, uint64_t /*seed*/, const ChildStage& stage) {
     const auto start = std::chrono::steady_clock::now();
     if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
     ChildOutcome out;
     out.status = TrialStatus::kOk;
     out.accuracy = synthetic_accuracy(arch, deploy);
+    if (stage.max_steps > 0) {
+      // A partial budget (a rung of search/asha.h): lower and noisier, the
+      // noise a fixed function of (architecture, rung).
+      const uint64_t h = std::hash<std::string>{}(space::arch_to_string(arch) + "#" +
+                                                  std::to_string(stage.rung));
+      const double u = static_cast<double>(h % 1000003) / 1000003.0;
+      out.accuracy = std::clamp(out.accuracy - (0.03 + 0.02 * u) / (1 << std::min(stage.rung, 20)),
+                                0.0, 0.999);
+      out.steps = stage.max_steps;
+    }
     out.loss = -std::log(std::max(out.accuracy, 1e-6));
     out.train_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

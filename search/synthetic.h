@@ -36,7 +36,11 @@ double synthetic_latency_ms(const space::ArchSpec& arch, const space::GlobalPara
 double synthetic_accuracy(const space::ArchSpec& arch, const space::GlobalParams& deploy);
 
 // Callbacks for InProcessEvaluator. delay_ms > 0 sleeps that long in each
-// accuracy call (to test kills and progress output on a "slow" child).
+// accuracy call (to test kills and progress output on a "slow" child). A
+// stage with max_steps > 0 (a rung of multi-fidelity children) scores
+// accuracy - (0.03 + 0.02 u) / 2^rung, u in [0, 1) a hash of (architecture,
+// rung): lower and noisier at low rungs, so rankings can change as children
+// are promoted. The full budget (max_steps 0) scores the formula above.
 AccuracyFn synthetic_accuracy_fn(const space::GlobalParams& deploy, int delay_ms = 0);
 LatencyFn synthetic_latency_fn(const space::GlobalParams& deploy);
 

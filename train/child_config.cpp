@@ -1,6 +1,7 @@
 // The proxy task's configuration (ProxyConfig, train/child_trainer.h) and
 // the TrainConfig that trains a child exactly as the search does
 // (child_train_config). Torch-free.
+#include <algorithm>
 #include <cmath>
 
 #include "common/error.h"
@@ -80,6 +81,17 @@ ProxyConfig proxy_config_from_json(const nlohmann::json& j) {
   read_fields(j, p, "proxy config",
               [](auto& c, auto&& v) { visit_proxy_fields(c, std::forward<decltype(v)>(v)); });
   return p;
+}
+
+int64_t proxy_total_steps(const ProxyConfig& proxy) {
+  validate(proxy);
+  // As train/loop.cpp counts them: drop_last batches, epochs x batches truncated.
+  const int64_t per_epoch = proxy.train_subset / proxy.batch_size;
+  if (per_epoch < 1) {
+    throw ConfigError("proxy config: train_subset " + std::to_string(proxy.train_subset) +
+                      " is fewer than one batch of " + std::to_string(proxy.batch_size));
+  }
+  return std::max<int64_t>(1, static_cast<int64_t>(proxy.epochs * static_cast<double>(per_epoch)));
 }
 
 TrainConfig child_train_config(const space::ArchSpec& arch, const ProxyConfig& proxy) {

@@ -2,17 +2,31 @@
 // child_train_config whose failures all become statuses.
 #include "train/child_trainer.h"
 
+#include "common/error.h"
+
 #include "train/torch_support.h"
 #include "train/trainer.h"
 
 namespace mnas::train {
 
 ChildResult train_child(const space::ArchSpec& arch, const ProxyConfig& proxy) {
+  return train_child(arch, proxy, ChildStage{});
+}
+
+ChildResult train_child(const space::ArchSpec& arch, const ProxyConfig& proxy, const ChildStage& stage) {
   ChildResult out;
   try {
     validate(proxy);
-    const TrainConfig c = child_train_config(arch, proxy);
-    const TrainResult r = train(c, false);
+    if (stage.max_steps < 0) throw ConfigError("child stage max_steps must be >= 0 (0 = all)");
+    if (stage.resume && stage.checkpoint.empty()) {
+      throw ConfigError("child stage: resume needs a checkpoint path");
+    }
+    TrainConfig c = child_train_config(arch, proxy);
+    c.max_steps = stage.max_steps;
+    c.checkpoint = stage.checkpoint;
+    // Saved at the end of the stage (and at epoch ends); not on a timer.
+    c.checkpoint_minutes = 1e9;
+    const TrainResult r = train(c, stage.resume);
     out.status = r.status;
     out.message = r.message;
     // A timeout (the safety net) is evaluated with the weights it has; the
@@ -26,6 +40,7 @@ ChildResult train_child(const space::ArchSpec& arch, const ProxyConfig& proxy) {
     out.train_seconds = r.train_seconds;
     out.eval_seconds = r.val.seconds;
     out.images_seen = r.images_seen;
+    out.steps = r.steps;
   } catch (const c10::Error& e) {
     out.status = TrialStatus::kFailed;
     out.message = std::string(is_oom(e.what()) ? "out of memory: " : "") + first_line(e.what_without_backtrace());
@@ -46,6 +61,7 @@ nlohmann::json to_json(const ChildResult& r) {
           {"train_seconds", r.train_seconds},
           {"eval_seconds", r.eval_seconds},
           {"images_seen", r.images_seen},
+          {"steps", r.steps},
           {"message", r.message}};
 }
 

@@ -70,8 +70,26 @@ struct ChildResult {
   double train_seconds = 0;
   double eval_seconds = 0;
   int64_t images_seen = 0;  // training images processed
+  int64_t steps = 0;        // optimizer steps reached (including resumed ones)
   std::string message;      // why, when status != kOk
 };
+
+// Part of the proxy's schedule for multi-fidelity children (search/asha.h):
+// train to step `max_steps` of the proxy's schedule (0 = its end), keeping
+// the weights in `checkpoint` (empty = nowhere); with `resume`, continue from
+// that checkpoint (a missing file starts from scratch). The learning-rate
+// schedule is always the full proxy's, so training to k1 steps and resuming
+// to k2 gives the result of training to k2 steps at once.
+struct ChildStage {
+  int64_t max_steps = 0;
+  std::string checkpoint;
+  bool resume = false;
+};
+
+// Optimizer steps of the proxy's whole schedule: floor(epochs x
+// floor(train_subset / batch_size)), at least 1 (the child trains on exactly
+// train_subset images).
+int64_t proxy_total_steps(const ProxyConfig& proxy);
 
 // Trains `arch` on the proxy task and returns held-out validation top-1.
 // Never throws for a bad child: divergence (NaN/inf loss), out of memory, the
@@ -80,9 +98,11 @@ struct ChildResult {
 // given (arch, proxy) on the same machine and thread count.
 // Implementation: train/child_trainer.cpp.
 ChildResult train_child(const space::ArchSpec& arch, const ProxyConfig& proxy);
+// The same for one stage of the schedule.
+ChildResult train_child(const space::ArchSpec& arch, const ProxyConfig& proxy, const ChildStage& stage);
 
 // {"status", "top1", "loss", "train_seconds", "eval_seconds", "images_seen",
-// "message"}: what mnas_train --proxy prints (besides the arch).
+// "steps", "message"}: what mnas_train --proxy prints (besides the arch).
 nlohmann::json to_json(const ChildResult& result);
 
 }  // namespace mnas::train

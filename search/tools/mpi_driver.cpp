@@ -41,13 +41,13 @@ int main(int argc, char** argv) {
         const int delay = config.at("delay_ms").get<int>();
         auto inner = search::synthetic_accuracy_fn(deploy, delay);
         const int rank = s.rank();
-        return search::AccuracyFn([=](const space::ArchSpec& arch, uint64_t seed) {
+        return search::AccuracyFn([=](const space::ArchSpec& arch, uint64_t seed, const search::ChildStage& stage) {
           // Dies half-way through the chosen trial (seed = trial index here).
           if (rank == kill_rank && static_cast<int>(seed) == kill_trial) {
             std::this_thread::sleep_for(std::chrono::milliseconds(delay / 2));
             std::raise(SIGKILL);
           }
-          return inner(arch, seed);
+          return inner(arch, seed, stage);
         });
       });
     } catch (const std::exception& e) {

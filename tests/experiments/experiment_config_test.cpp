@@ -227,5 +227,36 @@ TEST(ExperimentConfigTest, FirstDifferenceNamesThePath) {
   EXPECT_EQ(first_difference(a, b), "y");
 }
 
+// Issue #18: "rungs" (multi-fidelity children). Absent = single fidelity,
+// and the canonical form of such an experiment is what it was before rungs
+// existed (old databases resume as before); the embedded default has rungs.
+TEST(ExperimentConfigTest, RungsAreOptionalStrictAndInTheDefault) {
+  const auto plain = experiment_from_json({{"objective", "synthetic"}});
+  EXPECT_FALSE(plain.rungs.has_value());
+  EXPECT_FALSE(to_json(plain).contains("rungs"));
+  EXPECT_FALSE(ExperimentConfig{}.rungs.has_value());
+  const auto withr = experiment_from_json({{"rungs", {{"eta", 2}, {"levels", 4}}}});
+  ASSERT_TRUE(withr.rungs.has_value());
+  EXPECT_EQ(withr.rungs->eta, 2);
+  EXPECT_EQ(withr.rungs->levels, 4);
+  EXPECT_EQ(to_json(experiment_from_json(to_json(withr))), to_json(withr));
+  EXPECT_THROW_MSG(experiment_from_json({{"rungs", {{"eta", 0}}}}), ConfigError, "rungs.eta", ">= 2");
+  EXPECT_THROW_MSG(experiment_from_json({{"rungs", {{"levels", 3}, {"et", 3}}}}), ConfigError,
+                   "unknown key 'rungs.et'");
+  // Rungs need distinct step budgets: 8 levels of eta 3 on a 156-step proxy cannot.
+  EXPECT_THROW_MSG(experiment_from_json({{"rungs", {{"eta", 3}, {"levels", 8}}}}), ConfigError,
+                   "would train", "156-step proxy schedule");
+
+  const auto def = build_config({});
+  ASSERT_TRUE(def.rungs.has_value());
+  EXPECT_EQ(search::to_json(*def.rungs), search::to_json(default_rungs()));
+  const auto file = experiment_from_file(std::string(MNAS_SOURCE_DIR) + "/experiments/search-default.json");
+  ASSERT_TRUE(file.rungs.has_value());
+  EXPECT_EQ(to_json(file), to_json(def));  // the file of the embedded default is the embedded default
+  // The issue's target: >= 100 architectures, >= 15 policy updates.
+  EXPECT_GE(def.budget, 100);
+  EXPECT_GE(def.budget / def.strategy.ppo.batch_size, 15);
+}
+
 }  // namespace
 }  // namespace mnas::experiments

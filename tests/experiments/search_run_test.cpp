@@ -8,10 +8,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -457,7 +459,7 @@ TEST_F(SearchRunTest, TimeoutIsRecordedAsSuchAndIsAFailureToTheStrategy) {
   });
   int calls = 0;
   search::InProcessEvaluator evaluator(
-      [&calls](const space::ArchSpec&, uint64_t) {
+      [&calls](const space::ArchSpec&, uint64_t, const search::ChildStage&) {
         search::ChildOutcome o;
         o.status = calls++ == 1 ? search::TrialStatus::kTimeout : search::TrialStatus::kOk;
         o.accuracy = 0.6;
@@ -483,6 +485,214 @@ TEST_F(SearchRunTest, TimeoutIsRecordedAsSuchAndIsAFailureToTheStrategy) {
     ASSERT_TRUE(trials[i].reward.has_value());
     EXPECT_NEAR(*trials[i].reward, search::reward(0.6, 70.0, c.reward), 1e-12);
   }
+}
+
+
+// ---- multi-fidelity children (issue #18) -----------------------------------
+
+namespace mf {
+
+std::vector<db::RungRecord> rungs_of(const std::string& path) {
+  db::Database database(path, db::Database::Mode::kReadOnly);
+  db::ExperimentStore store(database);
+  return store.rungs(store.experiments().at(0).id);
+}
+
+// Trials of rung 0 by reward (ties by index), as the ASHA rule ranks them.
+std::vector<int64_t> ranked(const std::vector<db::TrialRecord>& trials) {
+  std::vector<std::pair<double, int64_t>> v;
+  for (const auto& t : trials) {
+    if (t.status == "done") v.emplace_back(-*t.reward, t.index);
+  }
+  std::sort(v.begin(), v.end());
+  std::vector<int64_t> out;
+  for (const auto& [r, i] : v) out.push_back(i), (void)r;
+  return out;
+}
+
+}  // namespace mf
+
+// Synthetic objective, eta 3 over 3 rungs, 27 children: every child trains
+// rung 0's 17 steps (1/9 of the default proxy's 156), the final top third of
+// rung 0 all reach rung 1 (52 steps) and the top third of rung 1 the full
+// proxy; the strategy sees one reward per child; the report ranks by rung.
+TEST_F(SearchRunTest, RungsPromoteTheTopThirdAndTheReportRanksByRung) {
+  std::ofstream(path("mf.json")) << R"({"objective": "synthetic", "budget": 27, "seed": 3,
+    "strategy": {"name": "random"}, "rungs": {"eta": 3, "levels": 3}})";
+  ConfigOverrides o;
+  o.config_file = path("mf.json");
+  RunOptions r;
+  r.db_path = path("mf.db");
+  std::ostringstream out;
+  EXPECT_EQ(run_search(o, r, out).trials_run, 27);
+  const auto trials = trials_of(path("mf.db"));
+  const auto rungs = mf::rungs_of(path("mf.db"));
+  ASSERT_EQ(trials.size(), 27u);
+  std::map<int64_t, std::map<int, db::RungRecord>> by_trial;
+  for (const auto& x : rungs) {
+    EXPECT_EQ(x.status, "done") << x.message;
+    EXPECT_EQ(x.steps, x.rung == 1 ? 52 : 156);
+    EXPECT_EQ(x.steps_reached, x.steps);
+    EXPECT_EQ(x.attempts, 1);
+    by_trial[x.index][x.rung] = x;
+  }
+  // A promotion needs the rung below: rung 2 only from rung 1.
+  for (const auto& [index, rs] : by_trial) {
+    if (rs.count(2)) EXPECT_TRUE(rs.count(1)) << "trial " << index;
+  }
+  // The final top 9 of rung 0 all reached rung 1 (ASHA may have promoted a
+  // few more that later fell out of the top third).
+  const auto order = mf::ranked(trials);
+  ASSERT_EQ(order.size(), 27u);
+  int n1 = 0;
+  for (size_t i = 0; i < 9; ++i) EXPECT_TRUE(by_trial[order[i]].count(1)) << "rank " << i;
+  for (const auto& [index, rs] : by_trial) n1 += static_cast<int>(rs.count(1));
+  EXPECT_GE(n1, 9);
+  EXPECT_LT(n1, 27);
+  // Rung 1's top floor(n1 / 3) reached rung 2.
+  std::vector<std::pair<double, int64_t>> r1;
+  for (const auto& [index, rs] : by_trial) {
+    if (rs.count(1)) r1.emplace_back(-*rs.at(1).reward, index);
+  }
+  std::sort(r1.begin(), r1.end());
+  for (size_t i = 0; i < r1.size() / 3; ++i) EXPECT_TRUE(by_trial[r1[i].second].count(2));
+  // Rewards per rung: the accuracy of that rung with the trial's latency;
+  // the synthetic objective scores a longer budget higher.
+  for (const auto& t : trials) {
+    for (const auto& [rung, x] : by_trial[t.index]) {
+      EXPECT_NEAR(*x.reward, search::reward(*x.accuracy, *t.latency_ms, search::RewardConfig{}), 1e-12);
+      EXPECT_GT(*x.accuracy, *t.accuracy);
+    }
+  }
+  // The first promotion takes the slot right after the third rung-0 result.
+  const std::string text = out.str();
+  const auto third = text.find("[ 3/27]"), promo = text.find("[rung 1/2]"), fourth = text.find("[ 4/27]");
+  ASSERT_NE(promo, std::string::npos) << text;
+  EXPECT_LT(third, promo);
+  EXPECT_LT(promo, fourth);
+  EXPECT_NE(text.find("rungs at steps 17/52/156"), std::string::npos) << text;
+
+  // The report: results from the highest rung, ranked by rung first.
+  db::Database database(path("mf.db"), db::Database::Mode::kReadOnly);
+  db::ExperimentStore store(database);
+  const auto lifted = trials_at_highest_rung(store, 1);
+  const auto best = best_trials(lifted, 0);
+  ASSERT_FALSE(best.empty());
+  EXPECT_EQ(best.front().rung, 2);
+  for (size_t i = 1; i < best.size(); ++i) EXPECT_LE(best[i].rung, best[i - 1].rung);
+  EXPECT_EQ(*best.front().accuracy, *by_trial[best.front().index].at(2).accuracy);
+  EXPECT_NE(format_trials(best, Format::kTable).find("rung"), std::string::npos);
+  EXPECT_NE(format_trials(best, Format::kCsv).find("trial,status,rung,reward"), std::string::npos);
+  const std::string summary = summary_text(store, store.experiments().at(0), 3);
+  EXPECT_NE(summary.find("at rung 2 (156 steps, the full proxy)"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("never ranks above a higher-rung one"), std::string::npos) << summary;
+}
+
+// kill -9 at any moment (mid-trial, mid-promotion, between writes) and
+// --resume: the same trials, the same promotions, the same results as a
+// search that was never interrupted (one evaluator slot).
+TEST_F(SearchRunTest, KillNineThenResumeContinuesPendingPromotions) {
+  const std::string config = path("mf.json");
+  std::ofstream(config) << R"({"objective": "synthetic", "budget": 30, "seed": 7,
+    "strategy": {"name": "ppo", "ppo": {"batch_size": 5, "minibatch_size": 5, "epochs": 1}},
+    "rungs": {"eta": 3, "levels": 3}})";
+  const std::string ref = path("ref.db"), db = path("killed.db");
+  const auto r = run_binary("--config " + config + " --db " + ref + " --quiet");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  ASSERT_TRUE(kill_at({"--config", config, "--db", db, "--delay-ms", "20", "--quiet"}, db, 7));
+  ASSERT_TRUE(kill_at({"--resume", "--db", db, "--delay-ms", "20", "--quiet"}, db, 19));
+  const auto done = run_binary("--resume --db " + db);
+  ASSERT_EQ(done.rc, 0) << done.err;
+
+  const auto a = trials_of(ref), b = trials_of(db);
+  ASSERT_EQ(a.size(), 30u);
+  ASSERT_EQ(b.size(), 30u);
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(b[i].status, "done");
+    EXPECT_EQ(b[i].arch, a[i].arch) << "trial " << i;
+    EXPECT_EQ(*b[i].reward, *a[i].reward) << "trial " << i;
+  }
+  const auto ra = mf::rungs_of(ref), rb = mf::rungs_of(db);
+  ASSERT_EQ(ra.size(), rb.size());
+  ASSERT_GE(ra.size(), 10u);
+  for (size_t i = 0; i < ra.size(); ++i) {
+    EXPECT_EQ(rb[i].index, ra[i].index);
+    EXPECT_EQ(rb[i].rung, ra[i].rung);
+    EXPECT_EQ(rb[i].status, "done");
+    EXPECT_EQ(*rb[i].reward, *ra[i].reward);
+  }
+}
+
+// A promotion left queued or running by a crash is run first on --resume
+// (in process: the rows are set back as a kill would leave them).
+TEST_F(SearchRunTest, ResumeRunsInterruptedPromotionsFirst) {
+  std::ofstream(path("mf.json")) << R"({"objective": "synthetic", "budget": 9, "seed": 2,
+    "strategy": {"name": "random"}, "rungs": {"eta": 3, "levels": 2}})";
+  ConfigOverrides o;
+  o.config_file = path("mf.json");
+  std::ostringstream out;
+  run_search(o, quiet(path("p.db")), out);
+  const auto before = mf::rungs_of(path("p.db"));
+  ASSERT_GE(before.size(), 3u);
+  {
+    db::Database database(path("p.db"));
+    database.sql().exec("UPDATE trial_rungs SET status = 'running', accuracy = NULL, reward = NULL "
+                        "WHERE rung = 1 AND trial_index = " + std::to_string(before[0].index));
+    database.sql().exec("UPDATE trial_rungs SET status = 'queued', accuracy = NULL, reward = NULL "
+                        "WHERE rung = 1 AND trial_index = " + std::to_string(before[1].index));
+    database.sql().exec("UPDATE experiments SET status = 'running'");
+  }
+  RunOptions r;
+  r.db_path = path("p.db");
+  r.resume = true;
+  std::ostringstream again;
+  EXPECT_EQ(run_search({}, r, again).trials_run, 0);
+  EXPECT_NE(again.str().find("2 interrupted promotion(s) to run first"), std::string::npos) << again.str();
+  const auto after = mf::rungs_of(path("p.db"));
+  ASSERT_EQ(after.size(), before.size());
+  for (size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i].status, "done");
+    EXPECT_EQ(*after[i].reward, *before[i].reward);
+  }
+  EXPECT_EQ(after[0].attempts, 2);  // started again
+}
+
+// The real proxy on a tiny space with two rungs: each child trains 2 of the
+// 4 steps, the better half resume their checkpoint to all 4; the
+// checkpoints are removed at the end.
+TEST_F(SearchRunTest, TinyProxyChildrenResumeTheirCheckpointsWhenPromoted) {
+  std::ofstream(path("proxy.json")) << R"({
+    "objective": "proxy", "budget": 4, "seed": 5, "strategy": {"name": "random"},
+    "space": {"stem_size": 16, "depth_divisor": 8,
+              "skeleton": [{"filters": 16, "repeats": 1, "stride": 1},
+                           {"filters": 24, "repeats": 1, "stride": 2}],
+              "choices": {"conv_op": ["mbconv3", "mbconv6"], "kernel_size": [3, 5],
+                          "se_ratio": [0], "skip": ["identity"],
+                          "filter_multiplier": [1.0], "repeat_delta": [0]}},
+    "proxy": {"dataset": "synthetic", "image_size": 16, "train_subset": 64, "val_subset": 32,
+              "batch_size": 16, "threads": 1, "time_limit_s": 60},
+    "deploy": {"image_size": 32, "num_classes": 10},
+    "rungs": {"eta": 2, "levels": 2},
+    "reward": {"target_ms": 75}})";
+  ConfigOverrides o;
+  o.config_file = path("proxy.json");
+  RunOptions r = quiet(path("p.db"));
+  r.measure_top = 0;
+  std::ostringstream out;
+  EXPECT_EQ(run_search(o, r, out).trials_run, 4);
+  const auto trials = trials_of(path("p.db"));
+  ASSERT_EQ(trials.size(), 4u);
+  for (const auto& t : trials) ASSERT_EQ(t.status, "done") << t.message;
+  const auto rungs = mf::rungs_of(path("p.db"));
+  ASSERT_GE(rungs.size(), 2u);  // the best of every 2
+  for (const auto& x : rungs) {
+    EXPECT_EQ(x.rung, 1);
+    EXPECT_EQ(x.steps, 4);
+    ASSERT_EQ(x.status, "done") << x.message;
+    EXPECT_EQ(x.steps_reached, 4);  // resumed at 2, trained on to 4
+    ASSERT_TRUE(x.accuracy);
+  }
+  EXPECT_FALSE(fs::exists(path("p.db") + ".children/experiment-1"));
 }
 
 }  // namespace

@@ -19,6 +19,21 @@ TEST(EvaluatorTest, RequestAndResultRoundTripThroughJson) {
   EXPECT_EQ(back.arch, req.arch);
   EXPECT_EQ(back.seed, req.seed);
   EXPECT_EQ(back.attempt, 2);
+  EXPECT_EQ(back.stage.rung, 0);
+  EXPECT_EQ(back.stage.max_steps, 0);
+  // A promotion travels with its rung, step budget and checkpoint path.
+  TrialRequest promo = req;
+  promo.stage = {2, 156, "/shared/x.db.children/experiment-1/trial-12.pt"};
+  const auto pb = trial_request_from_json(nlohmann::json::parse(to_json(promo).dump()));
+  EXPECT_EQ(pb.stage.rung, 2);
+  EXPECT_EQ(pb.stage.max_steps, 156);
+  EXPECT_EQ(pb.stage.checkpoint, promo.stage.checkpoint);
+  auto negative = to_json(promo);
+  negative["max_steps"] = -1;
+  EXPECT_THROW_MSG(trial_request_from_json(negative), ParseError, "max_steps must be >= 0");
+  auto no_rung = to_json(promo);
+  no_rung.erase("rung");
+  EXPECT_THROW_MSG(trial_request_from_json(no_rung), ParseError, "lacks key 'rung'");
 
   TrialResult r;
   r.trial = 3;
@@ -29,8 +44,12 @@ TEST(EvaluatorTest, RequestAndResultRoundTripThroughJson) {
   r.params = 123456789;
   r.worker = "rank2";
   r.message = "loss is nan";
+  r.rung = 2;
+  r.steps = 52;
   const auto r2 = trial_result_from_json(nlohmann::json::parse(to_json(r).dump()));
   EXPECT_EQ(to_json(r2), to_json(r));
+  EXPECT_EQ(r2.rung, 2);
+  EXPECT_EQ(r2.steps, 52);
   EXPECT_EQ(r2.status, TrialStatus::kDiverged);
   EXPECT_EQ(*r2.measured_latency_ms, 71.25);
 
@@ -49,7 +68,7 @@ TEST(EvaluatorTest, InProcessEvaluatesInOrderAndTurnsExceptionsIntoFailures) {
   space::GlobalParams deploy;
   int calls = 0;
   InProcessEvaluator ev(
-      [&](const space::ArchSpec& arch, uint64_t seed) {
+      [&](const space::ArchSpec& arch, uint64_t seed, const ChildStage&) {
         ++calls;
         if (seed == 666) throw std::runtime_error("out of memory");
         ChildOutcome o;

@@ -52,10 +52,31 @@ TEST(SyntheticTest, MoreComputeIsSlowerAndMoreAccurate) {
 TEST(SyntheticTest, CallbacksAreDeterministic) {
   const space::GlobalParams deploy;
   const auto acc = synthetic_accuracy_fn(deploy);
-  const auto o1 = acc(a1(), 1), o2 = acc(a1(), 2);
+  const auto o1 = acc(a1(), 1, {}), o2 = acc(a1(), 2, {});
   EXPECT_EQ(o1.status, TrialStatus::kOk);
   EXPECT_EQ(o1.accuracy, o2.accuracy);
+  EXPECT_EQ(o1.accuracy, synthetic_accuracy(a1(), deploy));
   EXPECT_EQ(synthetic_latency_fn(deploy)(a1()), synthetic_latency_ms(a1(), deploy));
+}
+
+// A rung's partial budget (issue #18) scores lower, by 0.03-0.05 / 2^rung,
+// the same for every call.
+TEST(SyntheticTest, PartialBudgetsScoreLowerByRung) {
+  const space::GlobalParams deploy;
+  const auto acc = synthetic_accuracy_fn(deploy);
+  const double full = synthetic_accuracy(a1(), deploy);
+  double previous = 0;
+  for (int rung = 0; rung < 3; ++rung) {
+    const ChildStage stage{rung, 17, ""};
+    const auto o = acc(a1(), 1, stage);
+    EXPECT_EQ(o.accuracy, acc(a1(), 9, stage).accuracy);
+    EXPECT_EQ(o.steps, 17);
+    const double scale = 1.0 / (1 << rung);
+    EXPECT_LE(o.accuracy, full - 0.03 * scale + 1e-12) << rung;
+    EXPECT_GE(o.accuracy, full - 0.05 * scale - 1e-12) << rung;
+    EXPECT_GT(o.accuracy, previous);
+    previous = o.accuracy;
+  }
 }
 
 }  // namespace

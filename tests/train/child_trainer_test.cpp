@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "space/block_codec.h"
 #include "tests/train/tiny_run.h"
 
@@ -65,6 +69,54 @@ TEST(TrainChildTest, TimeoutIsEvaluatedAndSaysWhere) {
   EXPECT_GT(r.loss, 0.0);
   EXPECT_GE(r.top1, 0.0);
   EXPECT_LE(r.top1, 1.0);
+}
+
+// Multi-fidelity children (issue #18): training to k1 steps with a
+// checkpoint and resuming to k2 gives what training to k2 at once gives
+// (the schedule is the full proxy's), and the step counts are the proxy's.
+TEST(TrainChildTest, AStageResumesToTheSameResultAsOneRun) {
+  const auto arch = space::decode_arch(space::split_block_strings(kTinyArch));
+  const ProxyConfig p = tiny_proxy();  // 512 / 32 = 16 steps per epoch, 4 epochs
+  EXPECT_EQ(proxy_total_steps(p), 64);
+  ProxyConfig odd = p;
+  odd.train_subset = 500;  // 15 full batches (the last, partial one is dropped)
+  odd.epochs = 0.5;
+  EXPECT_EQ(proxy_total_steps(odd), 7);
+
+  const auto ckpt = (std::filesystem::temp_directory_path() /
+                     ("mnas_child_stage_" + std::to_string(::getpid()) + ".pt")).string();
+  std::filesystem::remove(ckpt);
+  ChildStage first;
+  first.max_steps = 7;
+  first.checkpoint = ckpt;
+  const ChildResult low = train_child(arch, p, first);
+  ASSERT_EQ(low.status, TrialStatus::kOk) << low.message;
+  EXPECT_EQ(low.steps, 7);
+  EXPECT_EQ(low.images_seen, 7 * 32);
+  ASSERT_TRUE(std::filesystem::exists(ckpt));
+
+  ChildStage second = first;
+  second.max_steps = 21;
+  second.resume = true;
+  const ChildResult promoted = train_child(arch, p, second);
+  ASSERT_EQ(promoted.status, TrialStatus::kOk) << promoted.message;
+  EXPECT_EQ(promoted.steps, 21);
+  EXPECT_EQ(promoted.images_seen, 14 * 32);  // only the steps of this stage
+
+  ChildStage straight;
+  straight.max_steps = 21;
+  const ChildResult once = train_child(arch, p, straight);
+  ASSERT_EQ(once.status, TrialStatus::kOk) << once.message;
+  EXPECT_EQ(once.steps, 21);
+  EXPECT_EQ(promoted.top1, once.top1);
+  EXPECT_EQ(promoted.loss, once.loss);
+  std::filesystem::remove(ckpt);
+
+  ChildStage bad;
+  bad.resume = true;
+  const ChildResult refused = train_child(arch, p, bad);
+  EXPECT_EQ(refused.status, TrialStatus::kFailed);
+  EXPECT_NE(refused.message.find("resume needs a checkpoint path"), std::string::npos) << refused.message;
 }
 
 }  // namespace
