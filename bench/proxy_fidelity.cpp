@@ -19,11 +19,15 @@
 // (one command line).
 //
 // Variants and the reference are JSON objects merged over
-// experiments/proxy-fashion.json (the default proxy) without its time limit. The default reference
+// experiments/proxy-fashion.json (the default proxy) without its time limit.
+// A variant may add "stop_fraction": F, which trains the first F of that
+// proxy's schedule and stops (train::ChildStage), as a rung of the search's
+// successive halving does (search/asha.h): 'rung0={"stop_fraction":0.1111}'. The default reference
 // stands in for the final recipe (experiments/final-fashion.json: 2 epochs
 // on all 60k images, about 20 CPU-minutes a model here) at a cost a 24-model
 // bench can afford: 4x the proxy's images, drawn from 40k training images,
 // scored on 5k held-out images, at the final recipe's peak learning rate.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -225,21 +229,33 @@ int main(int argc, char** argv) {
     for (auto& p : proxies) p.seeds = seeds;
 
     const json base = mnas::load_json_file(std::string(MNAS_SOURCE_DIR) + "/experiments/proxy-fashion.json", "the default proxy");
+    // The proxy config of a variant and, with "stop_fraction", the stage.
     auto config_of = [&](const Variant& v, int s) {
       json j = base;
       // Budgets are steps; a loaded machine must not cut a run short (a
       // variant may still set its own limit).
       j["time_limit_s"] = 0;
       j.merge_patch(v.overrides);
+      j.erase("stop_fraction");
       j["threads"] = threads;
       j["seed"] = static_cast<uint64_t>(s);
       auto c = mnas::train::proxy_config_from_json(j);
       mnas::train::validate(c);
       return c;
     };
+    auto stage_of = [&](const Variant& v, int s) {
+      mnas::train::ChildStage stage;
+      if (v.overrides.contains("stop_fraction")) {
+        const double f = v.overrides.at("stop_fraction").get<double>();
+        if (!(f > 0 && f <= 1)) throw mnas::ConfigError(v.name + ": stop_fraction must be in (0, 1]");
+        const auto total = mnas::train::proxy_total_steps(config_of(v, s));
+        stage.max_steps = std::max<int64_t>(1, std::llround(f * static_cast<double>(total)));
+      }
+      return stage;
+    };
     // Validate every variant before any training.
-    config_of(reference, 0);
-    for (const auto& p : proxies) config_of(p, 0);
+    stage_of(reference, 0);
+    for (const auto& p : proxies) stage_of(p, 0);
 
     std::vector<std::string> archs;
     for (const auto& n : named) archs.push_back(mnas::space::arch_to_string(mnas::space::named_arch_spec(n)));
@@ -265,7 +281,9 @@ int main(int argc, char** argv) {
         for (const auto& [v, s] : todo) {
           const auto key = run_key(v->key(), archs[i], s);
           if (runs.count(key)) continue;
-          const auto r = mnas::train::train_child(mnas::space::decode_arch(mnas::space::split_block_strings(archs[i])), config_of(*v, s));
+          const auto r = mnas::train::train_child(
+              mnas::space::decode_arch(mnas::space::split_block_strings(archs[i])), config_of(*v, s),
+              stage_of(*v, s));
           const json line{{"variant", v->key()}, {"arch", archs[i]}, {"seed", s},
                           {"status", mnas::to_string(r.status)}, {"top1", r.top1},
                           {"train_seconds", r.train_seconds}, {"images_seen", r.images_seen}};
