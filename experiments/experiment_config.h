@@ -59,9 +59,9 @@ namespace mnas::experiments {
 constexpr const char* kDefaultObjective = "proxy";
 
 // The embedded default budget: 120 sampled architectures, each trained to
-// rung 0 (17 of the proxy's 156 steps) and the best third / ninth further
-// (default_rungs), about 14 minutes on a quiet 2-core machine (docs/search.md
-// has the arithmetic); 120 / PPO batch 8 = 15 policy updates. With the host
+// rung 0 (52 of the proxy's 156 steps) and the best third to all 156
+// (default_rungs), an estimated 15-18 minutes on a quiet 2-core machine
+// (docs/search.md has the arithmetic); 120 / PPO batch 8 = 15 policy updates. With the host
 // table instead of pixel1, its first-use profiling adds ~2-3 min. (Before
 // multi-fidelity children it was 14 full-proxy trials.)
 constexpr int64_t kDefaultBudget = 120;
@@ -101,15 +101,18 @@ inline train::ProxyConfig default_proxy_config() {
   return p;
 }
 
-// The rungs of the embedded default (experiments/search-default.json): eta 3
-// over 3 rungs, so a child trains 1/9 of the proxy's schedule, the best third
-// of those 1/3 and the best ninth the full proxy (docs/search.md has the
-// budget arithmetic). An experiment file without "rungs" is single-fidelity.
+// The rungs of the embedded default (experiments/search-default.json): two
+// rungs, eta 3: every child trains 1/3 of the proxy's schedule (52 of 156
+// steps), the best third on to the full proxy. 1/9 of an epoch (17 steps)
+// scores chance level (0.07-0.22 top-1 in the proxy-fidelity bench, 0.113 for
+// the first children of a default search), 1/3 of an epoch 0.42-0.63: the
+// smallest rung must carry a signal for the controller. docs/search.md has
+// the budget arithmetic. An experiment file without "rungs" is single-fidelity.
 inline search::RungConfig default_rungs() {
   search::RungConfig r;
   r.eta = 3;
-  r.levels = 3;
-  r.min_fraction = 1.0 / 9;  // explicit, so that the file shows the knob
+  r.levels = 2;
+  r.min_fraction = 1.0 / 3;  // explicit, so that the file shows the knob
   return r;
 }
 

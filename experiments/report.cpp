@@ -254,7 +254,8 @@ std::string summary_text(db::ExperimentStore& store, const db::ExperimentRecord&
     os << "no successful trial yet\n";
     return os.str();
   }
-  os << "\ntop " << best.size() << " by reward:\n" << format_trials(best, Format::kTable);
+  os << "\ntop " << best.size() << (config.rungs ? " by rung, then reward:\n" : " by reward:\n")
+     << format_trials(best, Format::kTable);
   os << "\nblock strings (paste into mnas_decode):\n";
   for (const auto& t : best) os << "  trial " << t.index << ": " << t.arch << "\n";
   os << "\nPareto front (accuracy vs latency):\n" << format_trials(pareto_trials(trials), Format::kTable);

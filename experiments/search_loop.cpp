@@ -401,6 +401,7 @@ LoopResult run_trials(db::ExperimentStore& store, int64_t exp, const ExperimentC
   if (!ckpt_dir.empty() && p.finished >= budget) {
     std::error_code ec;
     std::filesystem::remove_all(ckpt_dir, ec);
+    std::filesystem::remove(std::filesystem::path(ckpt_dir).parent_path(), ec);  // when empty
   }
   return {p.run, p.finished};
 }

@@ -1,6 +1,7 @@
 // Driver for the MPI evaluator, run under mpirun by tests/search/mpi_evaluator_test
 // (also a quick check that MPI works across the hosts of a cluster):
-// rank 0 submits trials of random architectures and prints every result (one
+// rank 0 submits trials of random architectures (odd ones as rung-1
+// promotions of 52 steps) and prints every result (one
 // JSON object per line, "result" or "event"); worker ranks train with the
 // synthetic objective and, when asked, one rank dies (SIGKILL): a worker
 // half-way through trial KILL_AT, rank 0 once it has KILL_AT results, either
@@ -71,6 +72,8 @@ int main(int argc, char** argv) {
       req.trial = submitted;
       req.seed = static_cast<uint64_t>(submitted);
       req.arch = space::arch_to_string(space.decode(actions));
+      // Every odd trial is a promotion (rung 1 to 52 steps): just another job.
+      if (submitted % 2 == 1) req.stage = {1, 52, ""};
       eval.submit(req);
       ++submitted;
     }

@@ -692,7 +692,7 @@ TEST_F(SearchRunTest, TinyProxyChildrenResumeTheirCheckpointsWhenPromoted) {
     EXPECT_EQ(x.steps_reached, 4);  // resumed at 2, trained on to 4
     ASSERT_TRUE(x.accuracy);
   }
-  EXPECT_FALSE(fs::exists(path("p.db") + ".children/experiment-1"));
+  EXPECT_FALSE(fs::exists(path("p.db") + ".children"));
 }
 
 }  // namespace

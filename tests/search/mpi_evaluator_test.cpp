@@ -79,7 +79,12 @@ TEST(MpiEvaluator, TwoWorkersShareTheTrials) {
     EXPECT_EQ(r.at("status"), "ok");
     EXPECT_GT(r.at("latency_ms").get<double>(), 0.0) << "latency comes from the controller";
     EXPECT_GT(r.at("macs").get<int64_t>(), 0);
-    trials.insert(r.at("trial").get<int64_t>());
+    // Odd trials are promotions (multi-fidelity children): the stage reaches
+    // the worker and comes back with the result.
+    const int64_t trial = r.at("trial").get<int64_t>();
+    EXPECT_EQ(r.at("rung").get<int>(), trial % 2) << trial;
+    EXPECT_EQ(r.at("steps").get<int64_t>(), trial % 2 ? 52 : 0) << trial;
+    trials.insert(trial);
     workers.insert(r.at("worker").get<std::string>().substr(0, 5));
   }
   EXPECT_EQ(trials.size(), 8u);
@@ -275,11 +280,16 @@ TEST(MpiSearch, MnasSearchUnderMpirunRecordsEveryTrial) {
   const auto trials = nlohmann::json::parse(out);
   ASSERT_EQ(trials.size(), 8u) << out.substr(0, 500);
   std::set<std::string> workers;
+  int promoted = 0;
   for (const auto& t : trials) {
     EXPECT_EQ(t.at("status"), "done");
     workers.insert(t.at("worker").get<std::string>().substr(0, 5));
+    promoted += t.at("rung").get<int>() > 0;
   }
   EXPECT_EQ(workers, (std::set<std::string>{"rank1", "rank2"}));
+  // The embedded default has rungs (eta 3): of 8 children at least the best
+  // two were promoted by the workers.
+  EXPECT_GE(promoted, 2);
 }
 
 }  // namespace
