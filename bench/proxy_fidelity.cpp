@@ -14,8 +14,9 @@
 // killed bench continues where it stopped and a new proxy variant reuses the
 // reference runs. --report-only prints the table from the file.
 //
-//   nice build/bench/proxy_fidelity --results runs/fidelity.jsonl
-//     --proxy 'full={}' --proxy 'third={"epochs":0.3333}' --proxy 'ninth={"epochs":0.1111}'
+//   nice build/bench/proxy_fidelity --results runs/fidelity.jsonl --threads 1
+//     --proxy 'full={}' --proxy 'rung0={"stop_fraction":0.3333}'
+//     --proxy 'full_w0.1={"warmup_epochs":0.1}'
 // (one command line).
 //
 // Variants and the reference are JSON objects merged over
@@ -26,7 +27,9 @@
 // stands in for the final recipe (experiments/final-fashion.json: 2 epochs
 // on all 60k images, about 20 CPU-minutes a model here) at a cost a 24-model
 // bench can afford: 4x the proxy's images, drawn from 40k training images,
-// scored on 5k held-out images, at the final recipe's peak learning rate.
+// scored on 5k held-out images, at the final recipe's peak learning rate,
+// warming up for 0.1 epochs. Runs are keyed by their resolved recipe
+// (base + overrides), so a changed default proxy means new runs.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -69,13 +72,17 @@ const char* kUsage =
     "  --reference J   the reference recipe, merged the same way (default: see the source)\n";
 
 const char* kDefaultReference =
-    R"({"train_subset": 40000, "val_subset": 5000, "epochs": 1.0, "lr": 0.1})";
+    R"({"train_subset": 40000, "val_subset": 5000, "epochs": 1.0, "lr": 0.1, "warmup_epochs": 0.1})";
 
 struct Variant {
-  std::string name;
+  std::string name;  // a label
   json overrides;
   int seeds = 1;
-  std::string key() const { return name + " " + overrides.dump(); }
+  // The base merged with the overrides, without "threads" and "seed": what
+  // identifies a run's recipe in the results file, so a changed default
+  // proxy is never mistaken for the recipe a stored run used.
+  json resolved;
+  std::string key() const { return resolved.dump(); }
 };
 
 struct Run {
@@ -103,7 +110,7 @@ std::map<std::string, Run> read_results(const std::string& path) {
     }
     Run r{j.at("status").get<std::string>(), j.at("top1").get<double>(),
           j.at("train_seconds").get<double>(), j.at("images_seen").get<int64_t>()};
-    runs[run_key(j.at("variant").get<std::string>(), j.at("arch").get<std::string>(),
+    runs[run_key(j.at("config").dump(), j.at("arch").get<std::string>(),
                  j.at("seed").get<int>())] = r;
   }
   return runs;
@@ -129,7 +136,7 @@ void report(const std::vector<Variant>& proxies, const Variant& reference,
     const auto it = runs.find(run_key(v.key(), a, seed));
     return it == runs.end() ? nullptr : &it->second;
   };
-  std::printf("reference %s\n", reference.overrides.dump().c_str());
+  std::printf("reference %s\n", reference.resolved.dump().c_str());
   std::printf("%-10s %6s %7s %7s %9s %9s %11s %9s %9s\n", "proxy", "archs", "tau", "rho",
               "seed_std", "swap_0v1", "images", "seconds", "failed");
   for (const auto& p : proxies) {
@@ -229,13 +236,20 @@ int main(int argc, char** argv) {
     for (auto& p : proxies) p.seeds = seeds;
 
     const json base = mnas::load_json_file(std::string(MNAS_SOURCE_DIR) + "/experiments/proxy-fashion.json", "the default proxy");
+    // Budgets are steps; a loaded machine must not cut a run short (a
+    // variant may still set its own limit).
+    auto resolve = [&](Variant& v) {
+      v.resolved = base;
+      v.resolved["time_limit_s"] = 0;
+      v.resolved.merge_patch(v.overrides);
+      v.resolved.erase("threads");
+      v.resolved.erase("seed");
+    };
+    resolve(reference);
+    for (auto& p : proxies) resolve(p);
     // The proxy config of a variant and, with "stop_fraction", the stage.
     auto config_of = [&](const Variant& v, int s) {
-      json j = base;
-      // Budgets are steps; a loaded machine must not cut a run short (a
-      // variant may still set its own limit).
-      j["time_limit_s"] = 0;
-      j.merge_patch(v.overrides);
+      json j = v.resolved;
       j.erase("stop_fraction");
       j["threads"] = threads;
       j["seed"] = static_cast<uint64_t>(s);
@@ -284,7 +298,7 @@ int main(int argc, char** argv) {
           const auto r = mnas::train::train_child(
               mnas::space::decode_arch(mnas::space::split_block_strings(archs[i])), config_of(*v, s),
               stage_of(*v, s));
-          const json line{{"variant", v->key()}, {"arch", archs[i]}, {"seed", s},
+          const json line{{"variant", v->name}, {"config", v->resolved}, {"arch", archs[i]}, {"seed", s},
                           {"status", mnas::to_string(r.status)}, {"top1", r.top1},
                           {"train_seconds", r.train_seconds}, {"images_seen", r.images_seen}};
           out << line.dump() << "\n" << std::flush;

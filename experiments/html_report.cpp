@@ -23,14 +23,24 @@ std::string num(const std::optional<double>& v, int precision) { return fixed_or
 
 std::string html_report(db::ExperimentStore& store, const db::ExperimentRecord& e) {
   const auto config = experiment_from_json(nlohmann::json::parse(e.config));
+  // Rung-0 results (every trial has one; the strategy's rewards) for the
+  // learning curves; each trial at its highest finished rung for the
+  // accuracy-latency plot, the best trials and the front, which rank by rung
+  // first (a longer training beats any shorter one) and say the rung.
   const auto trials = store.trials(e.id);
+  const auto ranked = trials_at_highest_rung(store, e.id);
   const auto updates = store.update_log(e.id);
-  std::vector<db::TrialRecord> done;
+  std::vector<db::TrialRecord> done, ranked_done;
   for (const auto& t : trials) {
     if (t.status == "done" && t.accuracy && t.latency_ms && t.reward) done.push_back(t);
   }
-  const auto front = pareto_trials(trials);
-  const auto best = best_trials(trials, 10);
+  int top_rung = 0;
+  for (const auto& t : ranked) {
+    if (t.status == "done" && t.accuracy && t.latency_ms && t.reward) ranked_done.push_back(t);
+    top_rung = std::max(top_rung, t.rung);
+  }
+  const auto front = pareto_trials(ranked);
+  const auto best = best_trials(ranked, 10);
   const auto n = static_cast<int64_t>(trials.size());
 
   std::ostringstream html;
@@ -60,14 +70,16 @@ std::string html_report(db::ExperimentStore& store, const db::ExperimentRecord& 
   // 1. accuracy vs latency.
   {
     std::vector<double> xs, ys;
-    for (const auto& t : done) xs.push_back(*t.latency_ms), ys.push_back(*t.accuracy);
+    for (const auto& t : ranked_done) xs.push_back(*t.latency_ms), ys.push_back(*t.accuracy);
     xs.push_back(config.reward.target_ms);
-    Plot p("Accuracy vs latency (all successful trials; darker = later)", range_of(xs),
-           range_of(ys), "latency (ms)", "accuracy", 1080, 420);
-    for (const auto& t : done) {
-      p.dot(*t.latency_ms, *t.accuracy, trial_color(t.index, n), 3,
-            "trial " + std::to_string(t.index) + ": acc " + num(t.accuracy, 4) + ", " +
-                num(t.latency_ms, 1) + " ms, reward " + num(t.reward, 4));
+    Plot p(top_rung > 0 ? "Accuracy vs latency (each trial at its highest rung; larger = higher rung; "
+                          "darker = later)"
+                        : "Accuracy vs latency (all successful trials; darker = later)",
+           range_of(xs), range_of(ys), "latency (ms)", "accuracy", 1080, 420);
+    for (const auto& t : ranked_done) {
+      p.dot(*t.latency_ms, *t.accuracy, trial_color(t.index, n), 3 + 1.5 * t.rung,
+            "trial " + std::to_string(t.index) + " (rung " + std::to_string(t.rung) + "): acc " +
+                num(t.accuracy, 4) + ", " + num(t.latency_ms, 1) + " ms, reward " + num(t.reward, 4));
     }
     std::vector<std::pair<double, double>> steps;
     for (size_t i = 0; i < front.size(); ++i) {
@@ -87,8 +99,9 @@ std::string html_report(db::ExperimentStore& store, const db::ExperimentRecord& 
   {
     std::vector<double> xs{0, static_cast<double>(std::max<int64_t>(n - 1, 1))}, ys;
     for (const auto& t : done) ys.push_back(*t.reward);
-    Plot p("Reward per trial and best so far", range_of(xs, 0.01), range_of(ys), "trial",
-           "reward");
+    Plot p(top_rung > 0 ? "Reward per trial at rung 0 (what the strategy learned from) and best so far"
+                        : "Reward per trial and best so far",
+           range_of(xs, 0.01), range_of(ys), "trial", "reward");
     std::vector<std::pair<double, double>> best_line;
     double b = -std::numeric_limits<double>::infinity();
     for (const auto& t : done) {
@@ -192,11 +205,11 @@ std::string html_report(db::ExperimentStore& store, const db::ExperimentRecord& 
   }
   // 5. tables.
   auto table = [&](const std::string& title, const std::vector<db::TrialRecord>& rows) {
-    html << "<h2>" << html_escape(title) << "</h2>\n<table><tr><th>trial</th><th>reward</th>"
+    html << "<h2>" << html_escape(title) << "</h2>\n<table><tr><th>trial</th><th>rung</th><th>reward</th>"
             "<th>accuracy</th><th>latency ms</th><th>params</th><th>MMACs</th><th>block strings"
             "</th></tr>\n";
     for (const auto& t : rows) {
-      html << "<tr><td>" << t.index << "</td><td>" << num(t.reward, 4) << "</td><td>"
+      html << "<tr><td>" << t.index << "</td><td>" << t.rung << "</td><td>" << num(t.reward, 4) << "</td><td>"
            << num(t.accuracy, 4) << "</td><td>" << num(t.latency_ms, 2) << "</td><td>"
            << (t.params ? num(static_cast<double>(*t.params) / 1e6, 2) + "M" : "") << "</td><td>"
            << (t.macs ? num(static_cast<double>(*t.macs) / 1e6, 0) : "") << "</td><td class='l'>"
@@ -204,8 +217,8 @@ std::string html_report(db::ExperimentStore& store, const db::ExperimentRecord& 
     }
     html << "</table>\n";
   };
-  table("Top trials by reward", best);
-  table("Pareto front", front);
+  table(top_rung > 0 ? "Top trials (by rung, then reward)" : "Top trials by reward", best);
+  table(top_rung > 0 ? "Pareto front (each trial at its highest rung)" : "Pareto front", front);
   html << "</body></html>\n";
   return html.str();
 }
