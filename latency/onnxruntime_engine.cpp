@@ -271,27 +271,29 @@ std::vector<OrtSamples> onnxruntime_sample_models(const std::vector<ModelToMeasu
     report(progress, {"compiling", static_cast<int>(i + 1), static_cast<int>(models.size()),
                       ms_since(start) / 1000.0});
   }
+  // One request per round, so that progress is heard round by round.
   q.per_run = true;
-  q.rounds = rounds;
-  q.warmup = opt.warmup;
-  q.round_warmup = rounds > 1 ? 2 : 0;
+  q.rounds = 1;
   q.min_runs = std::max(1, opt.min_runs / rounds);
   q.max_runs = std::max(q.min_runs, opt.max_runs / rounds);
   q.min_time_ms = opt.min_time_ms / rounds;
-  report(progress, {"measuring (" + std::to_string(rounds) + " interleaved rounds, ONNX Runtime)", 0,
-                    static_cast<int>(models.size()), ms_since(start) / 1000.0});
-  const auto timed = o.server.time(q);
-  for (size_t i = 0; i < models.size(); ++i) {
-    for (const auto& round : timed[i]) {
-      for (size_t k = 0; k < round.run_ms.size(); ++k) {
-        const double t = round.run_ms[k];
-        out[i].raw.push_back(t);
-        out[i].times.push_back(ref_ms > 0 ? t * ref_ms / std::max(round.reference_ms.at(k), 1e-6) : t);
+  const std::string what = "measuring (" + std::to_string(rounds) + " interleaved rounds)";
+  const auto t_start = Clock::now();
+  for (int r = 0; r < rounds; ++r) {
+    q.warmup = r == 0 ? opt.warmup : 2;
+    const auto timed = o.server.time(q);
+    for (size_t i = 0; i < models.size(); ++i) {
+      for (const auto& round : timed[i]) {
+        for (size_t k = 0; k < round.run_ms.size(); ++k) {
+          const double t = round.run_ms[k];
+          out[i].raw.push_back(t);
+          out[i].times.push_back(ref_ms > 0 ? t * ref_ms / std::max(round.reference_ms.at(k), 1e-6) : t);
+        }
       }
     }
+    report(progress, {what, static_cast<int>((r + 1) * models.size()), static_cast<int>(rounds * models.size()),
+                      ms_since(t_start) / 1000.0});
   }
-  report(progress, {"measuring (" + std::to_string(rounds) + " interleaved rounds, ONNX Runtime)",
-                    static_cast<int>(models.size()), static_cast<int>(models.size()), ms_since(start) / 1000.0});
   return out;
 }
 

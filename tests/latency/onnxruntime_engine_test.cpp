@@ -99,6 +99,10 @@ TEST(OnnxRuntimeEngine, MeasuresInterleavedAndNormalisedByTheReferenceInOnnxRunt
   EXPECT_GT(ms[1].median_ms, ms[0].median_ms);
   ASSERT_FALSE(heard.empty());
   EXPECT_EQ(heard.front().what, "compiling");
+  // Round by round, as the LibTorch engines report.
+  EXPECT_EQ(heard.back().what, "measuring (3 interleaved rounds)");
+  EXPECT_EQ(heard.back().done, 6);
+  EXPECT_EQ(heard.back().total, 6);
   o.normalize = false;
   const Measurement raw = measure(models[0].arch, p, d, o);
   EXPECT_EQ(raw.reference_ms, 0.0);
