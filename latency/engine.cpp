@@ -268,7 +268,7 @@ double engine_error(const space::LayerSpec& layer, const space::GlobalParams& pa
                     const DeployConfig& deploy, const std::string& engine, bool in_context) {
   validate(deploy);
   const torch::Device device = to_device(deploy);
-  if (engine == "onnxruntime") return onnxruntime_error(layer, params, deploy);
+  if (engine == "onnxruntime") return onnxruntime_error(layer, params, deploy, in_context);
   ThreadScope threads(deploy.threads, false);
   torch::InferenceMode guard;
   torch::manual_seed(0);

@@ -11,8 +11,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <tuple>
 
 #include "common/error.h"
 #include "latency/engine_internal.h"
@@ -110,19 +113,54 @@ void export_network(const space::ArchSpec& arch, const space::GlobalParams& p, i
   write_model(m, path);
 }
 
+// Adds the identity 1x1 convolution of in-context profiling on `x` (C
+// channels) to `g`; returns its output. Exact: weights eye(C), bias 0.
+std::string add_identity_prologue(onnx::GraphProto* g, const std::string& x, int channels) {
+  auto* w = g->add_initializer();
+  w->set_name("prologue_w");
+  w->set_data_type(onnx::TensorProto::FLOAT);
+  for (int64_t d : {channels, channels, 1, 1}) w->add_dims(d);
+  for (int o = 0; o < channels; ++o) {
+    for (int i = 0; i < channels; ++i) w->add_float_data(o == i ? 1.f : 0.f);
+  }
+  auto* n = g->add_node();
+  n->set_op_type("Conv");
+  n->set_name("prologue");
+  n->add_input(x);
+  n->add_input("prologue_w");
+  n->add_output("prologue_out");
+  return "prologue_out";
+}
+
 // One layer (make_layer's module, built after manual_seed(0)): input
-// "input" [batch, in_channels, in_h, in_w], output its last value.
+// "input" [batch, in_channels, in_h, in_w], output its last value; with
+// `prologue`, after add_identity_prologue.
 void export_layer(const space::LayerSpec& l, const space::GlobalParams& p, torch::nn::Module& module, int batch,
-                  const std::string& path) {
+                  const std::string& path, bool prologue = false) {
   const model::ModuleWeights weights(module);
   onnx::GraphProto* g = nullptr;
   onnx::ModelProto m = new_model(&g);
   train::OnnxEmitter e(g, weights, p.bn_epsilon, batch, l.in_channels, l.in_h, 1);
-  const std::string y = model::emit_steps(model::layer_steps(l, p.tf_same_padding), e, e.input());
+  const std::string x = prologue ? add_identity_prologue(g, e.input(), l.in_channels) : e.input();
+  const std::string y = model::emit_steps(model::layer_steps(l, p.tf_same_padding), e, x);
   set_dims(g->mutable_input(0), {batch, l.in_channels, l.in_h, l.in_w});
   auto* out = g->mutable_output(0);
   out->set_name(y);
   out->mutable_type()->mutable_tensor_type()->clear_shape();
+  write_model(m, path);
+}
+
+// The identity prologue alone on [batch, c, h, w].
+void export_prologue(int batch, int c, int h, int w, const std::string& path) {
+  onnx::GraphProto* g = nullptr;
+  onnx::ModelProto m = new_model(&g);
+  auto* in = g->add_input();
+  in->set_name("input");
+  in->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  set_dims(in, {batch, c, h, w});
+  auto* out = g->add_output();
+  out->set_name(add_identity_prologue(g, "input", c));
+  out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
   write_model(m, path);
 }
 
@@ -225,7 +263,7 @@ double onnxruntime_error(const space::ArchSpec& arch, const space::GlobalParams&
 }
 
 double onnxruntime_error(const space::LayerSpec& layer, const space::GlobalParams& params,
-                         const DeployConfig& deploy) {
+                         const DeployConfig& deploy, bool in_context) {
   require_onnxruntime();
   torch::InferenceMode guard;
   torch::manual_seed(0);
@@ -238,7 +276,7 @@ double onnxruntime_error(const space::LayerSpec& layer, const space::GlobalParam
     std::lock_guard<std::mutex> lock(ort_mutex());
     path = ort().dir + "/" + ort().fresh_name() + ".onnx";
   }
-  export_layer(layer, params, *m.ptr(), 1, path);
+  export_layer(layer, params, *m.ptr(), 1, path, in_context);
   const double e = file_error(path, x, ref, deploy);
   fs::remove(path);
   return e;
@@ -329,15 +367,31 @@ std::vector<Timing> onnxruntime_time_layers(const std::vector<const space::Layer
     q.reference = load_reference(o, deploy);
     loaded.names = q.reference;
   }
+  using Shape = std::tuple<int, int, int>;  // (c, h, w)
+  std::vector<std::optional<Shape>> layer_shape;  // set for in-context layers
+  std::map<Shape, size_t> prologue_of;             // -> model index
   for (const auto* l : layers) {
     torch::manual_seed(0);
     auto m = model::make_layer(*l, params);
     m.ptr()->eval();
+    const bool in_context = onnxruntime_in_context(*l);
     const std::string name = o.fresh_name(), path = o.dir + "/" + name + ".onnx";
-    export_layer(*l, params, *m.ptr(), deploy.batch, path);
+    export_layer(*l, params, *m.ptr(), deploy.batch, path, in_context);
     o.server.load(name, path, settings_of(deploy));
     fs::remove(path);
     loaded.names.push_back(name);
+    q.models.push_back(name);
+    layer_shape.push_back(in_context ? std::optional<Shape>(Shape{l->in_channels, l->in_h, l->in_w}) : std::nullopt);
+    if (in_context) prologue_of.emplace(*layer_shape.back(), 0);
+  }
+  for (auto& [shape, index] : prologue_of) {
+    const auto [c, h, w] = shape;
+    const std::string name = o.fresh_name(), path = o.dir + "/" + name + ".onnx";
+    export_prologue(deploy.batch, c, h, w, path);
+    o.server.load(name, path, settings_of(deploy));
+    fs::remove(path);
+    loaded.names.push_back(name);
+    index = q.models.size();
     q.models.push_back(name);
   }
   q.per_run = false;
@@ -347,16 +401,23 @@ std::vector<Timing> onnxruntime_time_layers(const std::vector<const space::Layer
   q.min_runs = std::max(1, (b.min_runs + b.rounds - 1) / b.rounds);
   q.max_runs = std::max(q.min_runs, b.max_runs / b.rounds);
   q.min_time_ms = b.min_time_ms / b.rounds;
-  std::vector<Timing> out;
+  std::vector<Timing> timings;
   for (const auto& model : o.server.time(q)) {
     std::vector<double> times;
     for (const auto& round : model) {
       const double scale = ref_ms > 0 ? ref_ms / std::max(round.reference_ms.at(0), 1e-6) : 1.0;
       for (double t : round.run_ms) times.push_back(t * scale);
     }
-    out.push_back(summarize(std::move(times)));
+    timings.push_back(summarize(std::move(times)));
+  }
+  std::vector<Timing> out;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const auto& shape = layer_shape[i];
+    out.push_back(shape ? subtract_prologue(timings[i], timings[prologue_of.at(*shape)].median_ms) : timings[i]);
   }
   return out;
 }
+
+bool onnxruntime_in_context(const space::LayerSpec& l) { return l.kind != space::LayerKind::kStem; }
 
 }  // namespace mnas::latency::internal

@@ -42,8 +42,17 @@ void export_onnx_network(const space::ArchSpec& arch, const space::GlobalParams&
 // network or one layer on a random input (deploy batch 1).
 double onnxruntime_error(const space::ArchSpec& arch, const space::GlobalParams& params,
                          const DeployConfig& deploy);
+// With `in_context`, the layer runs after the identity 1x1 prologue.
 double onnxruntime_error(const space::LayerSpec& layer, const space::GlobalParams& params,
-                         const DeployConfig& deploy);
+                         const DeployConfig& deploy, bool in_context = false);
+
+// Whether `l` is profiled in context: every layer but the stem. NOTE: a
+// single-layer graph pays ONNX Runtime's layout reorders (NCHW <-> NCHWc on
+// this CPU) at its input and output, which a network pays once; the layer
+// is timed after an exact identity 1x1 convolution and that prologue's own
+// graph (same reorders) is timed in the same rounds and subtracted, as on
+// oneDNN (latency/engine_internal.h profile_in_context).
+bool onnxruntime_in_context(const space::LayerSpec& l);
 
 // The timed runs of one model: normalised (`times`; raw when ref_ms is 0),
 // raw, and its export + load time.
@@ -64,7 +73,8 @@ double onnxruntime_reference_p10(const DeployConfig& deploy, double seconds);
 
 // Layers timed for profiling: `rounds` interleaved passes with the given
 // per-layer budget; each round's window of a layer's runs is scaled by one
-// reference run after it when ref_ms > 0.
+// reference run after it when ref_ms > 0; in-context layers (above) less
+// their prologue's median.
 struct OrtLayerBudget {
   int warmup = 3, min_runs = 9, max_runs = 60, rounds = 3;
   double min_time_ms = 25;
