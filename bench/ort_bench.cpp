@@ -117,7 +117,11 @@ int rank(int n, uint64_t seed) {
   for (int i = 0; i < n; ++i) speedup.push_back(ms[0][i] / ms[1][i]);
   std::printf("Kendall tau (onednn vs onnxruntime rankings, %d archs, seed %llu): %.3f\n", n,
               static_cast<unsigned long long>(seed), kendall_tau(ms[0], ms[1]));
-  std::printf("onednn / onnxruntime per arch: median %.3f, min %.3f, max %.3f\n", median(speedup),
+  // NOTE: each engine's figures are in units of its own reference constant
+  // (B1 in that engine, measured in this process), so this is a ratio of
+  // relative costs, not of speeds.
+  std::printf("onednn / onnxruntime per arch (each in its own B1 units): median %.3f, min %.3f, max %.3f\n",
+              median(speedup),
               *std::min_element(speedup.begin(), speedup.end()), *std::max_element(speedup.begin(), speedup.end()));
   return 0;
 }
