@@ -23,7 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
