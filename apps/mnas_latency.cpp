@@ -1,6 +1,6 @@
 // mnas_latency: latency measurement, lookup tables and predictors.
 //
-//   mnas_latency measure mnasnet-b1 [--engine onednn] [--repeat 5] [--db lat.db] [--raw]
+//   mnas_latency measure mnasnet-b1 [--engine onednn|onnxruntime] [--repeat 5] [--db lat.db] [--raw]
 //   mnas_latency profile --db lat.db [--space experiments/space-mnasnet.json] [--archs FILE]
 //   mnas_latency predict --db lat.db mnasnet-a1
 //   mnas_latency predict --device pixel1 mnasnet-a1 [--image-size 192] [--json]
@@ -86,6 +86,8 @@ DeployConfig deploy_from(const po::variables_map& vm, bool allow_profile = false
   d.num_classes = vm["num-classes"].as<int>();
   d.input_channels = vm["input-channels"].as<int>();
   d.batch = vm["batch"].as<int>();
+  d.ort_opt_level = vm["ort-opt-level"].as<std::string>();
+  d.ort_execution_mode = vm["ort-execution-mode"].as<std::string>();
   latency::validate(d);
   if (!allow_profile && latency::uses_profile(d)) {
     throw ConfigError("device '" + d.device + "' is a device profile: it predicts only, with "
@@ -194,6 +196,7 @@ int cmd_measure(const Args& a) {
   const auto e = arch_from(a.positional, a.vm, d);
   const int repeat = a.vm["repeat"].as<int>();
   if (repeat < 1) throw ConfigError("--repeat should be >= 1, got " + std::to_string(repeat));
+  if (latency::measures_on_cpu(d) && !a.vm.count("quiet")) std::cerr << latency::choose_engine(d).why << "\n";
   // The constant of the --db table, else the one cached for this host.
   const auto rm = latency::measure_repeated(e.arch, e.params, d, measure_options(a.vm), repeat,
                                             a.vm.count("db") ? a.vm["db"].as<std::string>() : "");
@@ -234,6 +237,7 @@ int cmd_profile(const Args& a) {
   // into its experiment db holds the same lock).
   db::WriterLock lock(need(a.vm, "db"), "mnas_latency profile");
   db::Database db(need(a.vm, "db"));
+  if (!latency::is_remote(d) && !a.vm.count("quiet")) std::cerr << latency::choose_engine(d).why << "\n";
   if (a.vm.count("archs")) {
     const auto entries = latency::read_arch_file(a.vm["archs"].as<std::string>(), base_params(a.vm, d));
     // NOTE: shown even with --quiet, as it always was.
@@ -449,7 +453,12 @@ int main(int argc, char** argv) {
       ("db", po::value<std::string>(), "SQLite database holding the tables")
       ("device", po::value<std::string>()->default_value("cpu"),
        "cpu, cuda, cuda:N, remote:NAME, or (predict) a device profile: pixel1 or a profile .json")
-      ("engine", po::value<std::string>()->default_value("auto"), "auto, eager, onednn or xnnpack")
+      ("engine", po::value<std::string>()->default_value("auto"),
+       "auto, eager, onednn, xnnpack or onnxruntime (ONNX Runtime via node: scripts/setup.sh)")
+      ("ort-opt-level", po::value<std::string>()->default_value("all"),
+       "onnxruntime: graph optimisation disabled, basic, extended or all (part of the table key)")
+      ("ort-execution-mode", po::value<std::string>()->default_value("sequential"),
+       "onnxruntime: sequential or parallel (part of the table key)")
       ("threads", po::value<int>()->default_value(1), "intra-op threads")
       ("image-size", po::value<int>()->default_value(224), "input side in pixels")
       ("num-classes", po::value<int>()->default_value(1000), "classifier outputs")

@@ -31,6 +31,22 @@ void check_device(const std::string& device, bool allow_profile) {
                     " (NAME of [a-z0-9_.-])");
 }
 
+const char* const kOrtPrefix = "onnxruntime.";
+
+bool is_one_of(const std::string& v, std::initializer_list<const char*> names) {
+  for (const char* n : names) if (v == n) return true;
+  return false;
+}
+
+void check_ort_settings(const std::string& opt_level, const std::string& mode, const std::string& where) {
+  if (!is_one_of(opt_level, {"disabled", "basic", "extended", "all"})) {
+    throw ConfigError(where + "ort_opt_level should be disabled, basic, extended or all, got '" + opt_level + "'");
+  }
+  if (!is_one_of(mode, {"sequential", "parallel"})) {
+    throw ConfigError(where + "ort_execution_mode should be sequential or parallel, got '" + mode + "'");
+  }
+}
+
 void check_engine(const std::string& device, const std::string& engine, bool allow_auto) {
   if (device.rfind("remote:", 0) == 0 || is_profile_device(device)) {
     if (!is_label(engine)) {
@@ -44,9 +60,9 @@ void check_engine(const std::string& device, const std::string& engine, bool all
                   std::find(known.begin(), known.end(), engine) != known.end();
   if (!ok) {
     throw ConfigError("unknown engine '" + engine + "': expected " +
-                      std::string(allow_auto ? "auto, " : "") + "eager, onednn or xnnpack");
+                      std::string(allow_auto ? "auto, " : "") + "eager, onednn, xnnpack or onnxruntime");
   }
-  if (device != "cpu" && (engine == "onednn" || engine == "xnnpack")) {
+  if (device != "cpu" && (engine == "onednn" || engine == "xnnpack" || engine == "onnxruntime")) {
     throw ConfigError("engine '" + engine + "' runs on cpu only, not on " + device +
                       ": use eager or auto");
   }
@@ -62,7 +78,7 @@ void check_range(const char* name, int v, int lo, int hi) {
 }  // namespace
 
 const std::vector<std::string>& engine_names() {
-  static const std::vector<std::string> kNames = {"eager", "onednn", "xnnpack"};
+  static const std::vector<std::string> kNames = {"eager", "onednn", "xnnpack", "onnxruntime"};
   return kNames;
 }
 
@@ -74,6 +90,7 @@ void validate(const DeployConfig& d) {
   check_range("num_classes", d.num_classes, 1, 1000000);
   check_range("input_channels", d.input_channels, 1, 64);
   check_range("batch", d.batch, 1, 4096);
+  check_ort_settings(d.ort_opt_level, d.ort_execution_mode, "deploy.");
 }
 
 bool is_remote(const DeployConfig& d) { return d.device.rfind("remote:", 0) == 0; }
@@ -117,10 +134,16 @@ std::string known_devices() {
 }
 
 nlohmann::json to_json(const DeployConfig& d) {
-  return {{"device", d.device},       {"engine", d.engine},
+  nlohmann::json j = {{"device", d.device},       {"engine", d.engine},
           {"threads", d.threads},     {"image_size", d.image_size},
           {"num_classes", d.num_classes}, {"input_channels", d.input_channels},
           {"batch", d.batch}};
+  if (d.engine == "onnxruntime" || d.ort_opt_level != DeployConfig{}.ort_opt_level ||
+      d.ort_execution_mode != DeployConfig{}.ort_execution_mode) {
+    j["ort_opt_level"] = d.ort_opt_level;
+    j["ort_execution_mode"] = d.ort_execution_mode;
+  }
+  return j;
 }
 
 DeployConfig deploy_config_from_json(const nlohmann::json& j) {
@@ -146,10 +169,12 @@ DeployConfig deploy_config_from_json(const nlohmann::json& j) {
     else if (key == "num_classes") get_int(d.num_classes);
     else if (key == "input_channels") get_int(d.input_channels);
     else if (key == "batch") get_int(d.batch);
+    else if (key == "ort_opt_level") get_string(d.ort_opt_level);
+    else if (key == "ort_execution_mode") get_string(d.ort_execution_mode);
     else {
       throw ConfigError("unknown key 'deploy." + key +
                         "': expected device, engine, threads, image_size, num_classes, "
-                        "input_channels or batch");
+                        "input_channels, batch, ort_opt_level or ort_execution_mode");
     }
   }
   validate(d);
@@ -169,12 +194,30 @@ std::string to_string(const TableId& id) {
 }
 
 TableId table_id(const DeployConfig& d, const std::string& engine) {
-  return {d.device, engine, d.threads, d.image_size, d.batch};
+  const std::string label = engine == "onnxruntime" && is_local_device(d.device)
+                                ? kOrtPrefix + d.ort_opt_level + "." + d.ort_execution_mode
+                                : engine;
+  return {d.device, label, d.threads, d.image_size, d.batch};
+}
+
+std::string engine_of_label(const std::string& label) {
+  return label.rfind(kOrtPrefix, 0) == 0 ? "onnxruntime" : label;
 }
 
 void validate(const TableId& id) {
   check_device(id.device, /*allow_profile=*/false);
-  check_engine(id.device, id.engine, /*allow_auto=*/false);
+  if (is_local_device(id.device) && id.engine.rfind(kOrtPrefix, 0) == 0) {
+    const std::string rest = id.engine.substr(std::string(kOrtPrefix).size());
+    const auto dot = rest.find('.');
+    check_ort_settings(rest.substr(0, dot), dot == std::string::npos ? "" : rest.substr(dot + 1),
+                       "table " + id.engine + ": ");
+    check_engine(id.device, "onnxruntime", /*allow_auto=*/false);
+  } else if (is_local_device(id.device) && id.engine == "onnxruntime") {
+    throw ConfigError("table engine 'onnxruntime' should carry its session settings: "
+                      "onnxruntime.<ort_opt_level>.<ort_execution_mode>, e.g. onnxruntime.all.sequential");
+  } else {
+    check_engine(id.device, id.engine, /*allow_auto=*/false);
+  }
   check_range("threads", id.threads, 1, 256);
   check_range("image_size", id.image_size, 1, 4096);
   check_range("batch", id.batch, 1, 4096);

@@ -2,7 +2,10 @@
 // which decides every latency figure mnas measures or predicts.
 //
 // Latency tables are keyed by (device, engine, threads, image size, batch):
-// TableId. A DeployConfig with engine "auto" resolves to a concrete engine
+// TableId. For the onnxruntime engine the engine part of the key also
+// carries the session settings that change latency (graph optimisation level
+// and execution mode: "onnxruntime.all.sequential"); the other engines' keys
+// are as before. A DeployConfig with engine "auto" resolves to a concrete engine
 // (latency/measure.h resolve_engine) before it names a table.
 #pragma once
 
@@ -21,6 +24,10 @@ namespace mnas::latency {
 //   onednn:  TorchScript generated from the layers, torch::jit::freeze +
 //            optimize_for_inference (conv-BN folding, oneDNN, channels-last);
 //   xnnpack: the same TorchScript through optimizeForMobile (XNNPACK, CPU).
+//   onnxruntime: the network exported by mnas's ONNX emitter
+//            (train/onnx_emitter.h) and run in ONNX Runtime (npm
+//            onnxruntime-node, CPU, one long-lived node process:
+//            train/onnxruntime_server.h); installed by scripts/setup.sh.
 //   auto:    the fastest engine whose outputs match eager within 1e-4.
 const std::vector<std::string>& engine_names();  // without "auto"
 
@@ -30,7 +37,7 @@ struct DeployConfig {
   // or a device profile: a built-in name ("pixel1") or a profile file
   // ("my-phone.json"), whose latencies are estimates (uses_profile).
   std::string device = "cpu";
-  // "auto" | "eager" | "onednn" | "xnnpack"; remote and profile devices take
+  // "auto" | "eager" | "onednn" | "xnnpack" | "onnxruntime"; remote and profile devices take
   // any engine label made of [a-z0-9_.-] (e.g. "tflite"), or "auto".
   std::string engine = "auto";
   int threads = 1;          // intra-op threads (torch::set_num_threads)
@@ -38,6 +45,13 @@ struct DeployConfig {
   int num_classes = 1000;
   int input_channels = 3;
   int batch = 1;
+  // ONNX Runtime session settings (engine onnxruntime only; part of its
+  // table key): graph optimisation level disabled | basic | extended | all,
+  // and execution mode sequential | parallel. JSON keys ort_opt_level and
+  // ort_execution_mode (written only when not the defaults or when the
+  // engine is onnxruntime).
+  std::string ort_opt_level = "all";
+  std::string ort_execution_mode = "sequential";
 };
 
 // Throws ConfigError naming the field and the accepted values.
@@ -93,8 +107,14 @@ struct TableId {
 // "cpu/onednn/1t/224px/b1": for messages and listings.
 std::string to_string(const TableId& id);
 
-// The table of `deploy` once its engine is resolved to `engine`.
+// The table of `deploy` once its engine is resolved to `engine`. On a local
+// device, engine onnxruntime is labelled with its settings:
+// "onnxruntime.<ort_opt_level>.<ort_execution_mode>".
 TableId table_id(const DeployConfig& deploy, const std::string& engine);
+
+// The engine of a table's engine label: "onnxruntime" for
+// "onnxruntime.all.sequential", the label itself otherwise.
+std::string engine_of_label(const std::string& label);
 
 // Validates a table id as read from a file or database (device syntax, engine
 // label, positive numbers); throws ConfigError naming the bad field.

@@ -35,11 +35,24 @@ constexpr double kExactTolerance = 1e-4;
 
 // The concrete engine for `deploy`: itself when not "auto" (checked to be
 // available on the device), otherwise the fastest exact engine on this host
-// (onednn, then xnnpack, then eager on CPU; eager on CUDA), each checked for
+// (onnxruntime when installed, then onednn, xnnpack, eager on CPU; eager on
+// CUDA), each checked for
 // exactness against eager on a small test network once per process. Throws
 // ConfigError for remote devices, an unavailable device (cuda without CUDA)
 // or an engine that is not exact here.
 std::string resolve_engine(const DeployConfig& deploy);
+
+// resolve_engine's choice and, in one line, why: "auto picked onnxruntime
+// (the fastest exact engine on cpu; ...)", including the engines that auto
+// skipped and why (onnxruntime not installed: naming scripts/setup.sh). An
+// explicit onnxruntime that is not installed throws ConfigError naming
+// scripts/setup.sh. Auto's order on the CPU is onnxruntime, onednn,
+// xnnpack, eager (fastest first on this host, issue #20).
+struct EngineChoice {
+  std::string engine;
+  std::string why;
+};
+EngineChoice choose_engine(const DeployConfig& deploy);
 
 // Max |engine - eager| / max(1, max |eager|) of the logits of `arch` under
 // `params` on a random input (deploy geometry, batch 1).

@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "latency/engine_internal.h"
+#include "latency/onnxruntime_engine.h"
 #include "latency/reference_cache.h"
 #include "latency/timing_internal.h"
 
@@ -50,8 +51,14 @@ Measurement measure(const space::ArchSpec& arch, const space::GlobalParams& para
   const std::string engine = resolve_engine(deploy);
   const torch::Device device = to_device(deploy);
   const double ref_ms = nominal_reference_ms(deploy, o);
-  ThreadScope threads(deploy.threads, o.pin);
   Measurement m;
+  if (engine == "onnxruntime") {
+    auto s = std::move(onnxruntime_sample_models({{arch, params}}, deploy, o, 1, ref_ms, {}).at(0));
+    m.compile_ms = s.compile_ms;
+    record(m, std::move(s.times), std::move(s.raw), engine, deploy, ref_ms);
+    return m;
+  }
+  ThreadScope threads(deploy.threads, o.pin);
   torch::InferenceMode guard;
   std::optional<Reference> ref;
   if (ref_ms > 0) ref = make_reference(deploy, engine, device, ref_ms);
@@ -75,12 +82,20 @@ std::vector<Measurement> measure_many(const std::vector<ModelToMeasure>& models,
   const std::string engine = resolve_engine(deploy);
   const torch::Device device = to_device(deploy);
   const double ref_ms = nominal_reference_ms(deploy, o);
+  std::vector<Measurement> out(models.size());
+  if (engine == "onnxruntime") {
+    auto samples = onnxruntime_sample_models(models, deploy, o, rounds, ref_ms, progress);
+    for (size_t i = 0; i < models.size(); ++i) {
+      out[i].compile_ms = samples[i].compile_ms;
+      record(out[i], std::move(samples[i].times), std::move(samples[i].raw), engine, deploy, ref_ms);
+    }
+    return out;
+  }
   ThreadScope threads(deploy.threads, o.pin);
   torch::InferenceMode guard;
   std::optional<Reference> ref;
   if (ref_ms > 0) ref = make_reference(deploy, engine, device, ref_ms);
   std::vector<Runner> runners;
-  std::vector<Measurement> out(models.size());
   const auto start = Clock::now();
   for (size_t i = 0; i < models.size(); ++i) {
     torch::manual_seed(0);

@@ -14,6 +14,7 @@
 #include "common/error.h"
 #include "latency/engine.h"
 #include "latency/engine_internal.h"
+#include "latency/onnxruntime_engine.h"
 #include "latency/statistics.h"
 #include "latency/table_store.h"
 #include "latency/timing.h"
@@ -126,17 +127,20 @@ int profile_layers(db::Database& db, const std::vector<space::LayerSpec>& layers
   if (todo.empty()) return 0;
   const torch::Device device = to_device(deploy);
   const double ref_ms = o.normalize && device.is_cpu() ? table_reference_ms(db, deploy) : 0.0;
+  const bool ort = engine == "onnxruntime";
   ThreadScope threads(deploy.threads, true);
   torch::InferenceMode guard;
   std::optional<Reference> ref;
-  if (ref_ms > 0) ref = make_reference(deploy, engine, device, ref_ms);
+  if (ref_ms > 0 && !ort) ref = make_reference(deploy, engine, device, ref_ms);
   const auto start = Clock::now();
   const std::string what = "profiling " + to_string(id) + " layers";
+  const OrtLayerBudget budget{o.warmup, o.min_runs, o.max_runs, o.rounds, o.min_time_ms};
   for (size_t begin = 0; begin < todo.size(); begin += static_cast<size_t>(o.chunk)) {
     const size_t end = std::min(todo.size(), begin + static_cast<size_t>(o.chunk));
     const std::vector<const space::LayerSpec*> chunk(todo.begin() + begin, todo.begin() + end);
-    const auto timings = time_chunk(compile_chunk(chunk, params, deploy, engine, device), o, device,
-                                    ref ? &*ref : nullptr);
+    const auto timings = ort ? onnxruntime_time_layers(chunk, params, deploy, budget, ref_ms)
+                             : time_chunk(compile_chunk(chunk, params, deploy, engine, device), o, device,
+                                          ref ? &*ref : nullptr);
     std::vector<std::pair<std::string, Timing>> batch;
     for (size_t i = 0; i < chunk.size(); ++i) batch.emplace_back(space::layer_key(*chunk[i]), timings[i]);
     store_layers(db, id, batch);

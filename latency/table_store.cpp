@@ -70,7 +70,7 @@ TableId find_table(db::Database& db, const DeployConfig& deploy) {
     return t == table_id(deploy, engine);
   };
   std::vector<std::string> order = {deploy.engine};
-  if (deploy.engine == "auto") order = {"onednn", "xnnpack", "eager"};
+  if (deploy.engine == "auto") order = {"onednn", "xnnpack", "eager", "onnxruntime"};
   for (const auto& engine : order) {
     for (const auto& t : all) if (matches(t, engine)) return t;
   }

@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "latency/engine.h"
+#include "latency/onnxruntime_engine.h"
 #include "latency/statistics.h"
 #include "latency/table_store.h"
 #include "latency/timing_internal.h"
@@ -95,6 +96,7 @@ constexpr const char* kReferenceNetwork = "mnasnet-b1";
 
 // The 10th percentile of the reference's runs over `seconds`, alone.
 double measure_reference(const DeployConfig& deploy, const std::string& engine, double seconds) {
+  if (engine == "onnxruntime") return onnxruntime_reference_p10(deploy, seconds);
   const torch::Device device = to_device(deploy);
   ThreadScope threads(deploy.threads, true);
   torch::InferenceMode guard;

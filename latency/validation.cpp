@@ -18,7 +18,7 @@ Validation validate_predictors(db::Database& db, const space::SearchSpace& space
     if (!missing.empty()) throw MissingLayerError(missing.front(), p.table().id);
   }
   DeployConfig concrete = deploy;
-  concrete.engine = p.table().id.engine;
+  concrete.engine = engine_of_label(p.table().id.engine);
   if (options.normalize) options.reference_ms = table_reference_ms(db, concrete);
   std::vector<ModelToMeasure> models;
   for (const auto& e : entries) models.push_back({e.arch, e.params});

@@ -23,8 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kSetupHint = "run scripts/setup.sh (installs node, npm and onnxruntime-node)";
-
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
@@ -53,27 +51,32 @@ class TempDir {
   std::string path_;
 };
 
+}  // namespace
+
+const char* const kSetupHint = "run scripts/setup.sh (installs node, npm and onnxruntime-node)";
+
 std::string node_binary() {
   const char* n = std::getenv("MNAS_NODE");
   return n && *n ? n : "node";
 }
 
-// The folder's run.js and package; throws naming scripts/setup.sh.
-std::string checked_script() {
+std::string checked_script(const std::string& name) {
   const std::string dir = package_dir();
-  const std::string script = dir + "/run.js";
+  const std::string script = dir + "/" + name;
   if (!fs::is_regular_file(script)) {
     const char* env = std::getenv("MNAS_ONNXRUNTIME_DIR");
     throw Error("ONNX Runtime runner '" + script + "' not found (" +
                 (env && *env ? "MNAS_ONNXRUNTIME_DIR is set to '" + dir + "'"
                              : "the source tree's tools/onnxruntime; MNAS_ONNXRUNTIME_DIR overrides it") +
-                ")");
+                "): " + kSetupHint);
   }
   if (!fs::is_regular_file(dir + "/node_modules/onnxruntime-node/package.json")) {
     throw Error("ONNX Runtime (npm onnxruntime-node) is not installed in '" + dir + "/node_modules': " + kSetupHint);
   }
   return script;
 }
+
+namespace {
 
 struct Exit {
   int code = -1;
@@ -141,14 +144,14 @@ bool installed() {
 }
 
 std::string version() {
-  const std::string script = checked_script();
+  const std::string script = checked_script("run.js");
   TempDir tmp;
   const Exit e = run_node({script, "--version"}, tmp);
   if (e.code != 0) throw Error("ONNX Runtime: " + trimmed(e.err));
   return parse_reply(e).value("onnxruntime", "");
 }
 
-Result run(const std::string& model, const Tensor& input, const Settings& s, int repeat, int warmup) {
+void validate(const Settings& s) {
   if (s.threads < 1) throw ConfigError("ONNX Runtime threads must be >= 1, got " + std::to_string(s.threads));
   if (s.opt_level != "disabled" && s.opt_level != "basic" && s.opt_level != "extended" && s.opt_level != "all") {
     throw ConfigError("ONNX Runtime graph optimisation level must be disabled, basic, extended or all, got '" +
@@ -157,6 +160,10 @@ Result run(const std::string& model, const Tensor& input, const Settings& s, int
   if (s.execution_mode != "sequential" && s.execution_mode != "parallel") {
     throw ConfigError("ONNX Runtime execution mode must be sequential or parallel, got '" + s.execution_mode + "'");
   }
+}
+
+Result run(const std::string& model, const Tensor& input, const Settings& s, int repeat, int warmup) {
+  validate(s);
   if (repeat < 0 || warmup < 0) throw ConfigError("ONNX Runtime repeat and warmup must be >= 0");
   size_t count = input.shape.empty() ? 0 : 1;
   std::string shape;
@@ -170,7 +177,7 @@ Result run(const std::string& model, const Tensor& input, const Settings& s, int
                       " values, not a multiple of the " + std::to_string(count) + " its shape [" + shape + "] needs");
   }
   if (!fs::is_regular_file(model)) throw Error("ONNX file '" + model + "' not found");
-  const std::string script = checked_script();
+  const std::string script = checked_script("run.js");
   TempDir tmp;
   const std::string in = tmp.file("input.f32"), out = tmp.file("output.f32");
   {

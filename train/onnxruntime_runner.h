@@ -35,8 +35,21 @@ struct Result {
   std::vector<double> run_ms;  // one per timed run (repeat), milliseconds
 };
 
+// Throws ConfigError naming the bad field and the accepted values.
+void validate(const Settings& settings);
+
 // The package folder: $MNAS_ONNXRUNTIME_DIR, else <source>/tools/onnxruntime.
 std::string package_dir();
+
+// `script` (run.js or serve.js) in package_dir(), checked to exist with the
+// npm package beside it; throws mnas::Error naming scripts/setup.sh.
+std::string checked_script(const std::string& script);
+
+// The node binary: $MNAS_NODE, else "node" (on PATH).
+std::string node_binary();
+
+// "run scripts/setup.sh (installs node, npm and onnxruntime-node)".
+extern const char* const kSetupHint;
 
 // True when run.js and the npm package are in package_dir() (node itself is
 // found when a model runs). scripts/setup.sh installs the package from npm;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "latency/arch_list.h"
+#include "latency/engine.h"
 #include "latency/small_configs.h"
 #include "latency/table_store.h"
 
@@ -45,7 +46,8 @@ TEST(EnsurePredictor, ProfilesOnceThenReadsTheCache) {
   EXPECT_EQ(p.correction().num_points, 4);
   for (const auto& a : sample_archs(space, 3, 99)) EXPECT_GT(p.predict_ms(a), 0.0);
   // Progress: profiling chunks of 3 layers, then the calibration stages.
-  const TableId id = table_id(d, "onednn");
+  // auto: onnxruntime where it is installed, else onednn.
+  const TableId id = table_id(d, resolve_engine(d));
   ASSERT_FALSE(heard.empty());
   EXPECT_EQ(heard.front().what, "profiling " + to_string(id) + " layers");
   EXPECT_EQ(heard.front().done, 3);

@@ -90,5 +90,50 @@ TEST(DeployConfig, TableIdNamesEveryField) {
   EXPECT_THROW_MSG(validate(bad), ConfigError, "unknown engine 'auto'");
 }
 
+// Issue #20: ONNX Runtime's session settings change latency, so they are part
+// of its table key; the other engines' keys (and existing tables) are as
+// before, whatever the ORT settings say.
+TEST(DeployConfig, OnnxRuntimeTableKeyIncludesItsSettings) {
+  DeployConfig d;
+  const TableId all = table_id(d, "onnxruntime");
+  EXPECT_EQ(to_string(all), "cpu/onnxruntime.all.sequential/1t/224px/b1");
+  EXPECT_NO_THROW(validate(all));
+  EXPECT_EQ(engine_of_label(all.engine), "onnxruntime");
+  EXPECT_EQ(engine_of_label("onednn"), "onednn");
+  d.ort_opt_level = "basic";
+  EXPECT_EQ(to_string(table_id(d, "onnxruntime")), "cpu/onnxruntime.basic.sequential/1t/224px/b1");
+  d.ort_execution_mode = "parallel";
+  d.threads = 2;
+  EXPECT_EQ(to_string(table_id(d, "onnxruntime")), "cpu/onnxruntime.basic.parallel/2t/224px/b1");
+  EXPECT_NE(table_id(d, "onnxruntime"), all);
+  EXPECT_EQ(to_string(table_id(d, "onednn")), "cpu/onednn/2t/224px/b1");
+  TableId bad = all;
+  bad.engine = "onnxruntime.fast.sequential";
+  EXPECT_THROW_MSG(validate(bad), ConfigError, "ort_opt_level", "fast", "disabled, basic, extended or all");
+  bad.engine = "onnxruntime";
+  EXPECT_THROW_MSG(validate(bad), ConfigError, "onnxruntime.<ort_opt_level>.<ort_execution_mode>");
+}
+
+TEST(DeployConfig, OnnxRuntimeSettingsInJson) {
+  const auto d = deploy_config_from_json(
+      nlohmann::json::parse(R"({"engine": "onnxruntime", "ort_opt_level": "extended", "ort_execution_mode": "parallel"})"));
+  EXPECT_EQ(d.engine, "onnxruntime");
+  EXPECT_EQ(d.ort_opt_level, "extended");
+  EXPECT_EQ(d.ort_execution_mode, "parallel");
+  const auto back = deploy_config_from_json(to_json(d));
+  EXPECT_EQ(back.ort_opt_level, "extended");
+  EXPECT_EQ(back.ort_execution_mode, "parallel");
+  // Other engines' JSON is unchanged by default.
+  EXPECT_FALSE(to_json(DeployConfig{}).contains("ort_opt_level"));
+  EXPECT_THROW_MSG(deploy_config_from_json(nlohmann::json::parse(R"({"ort_opt_level": "max"})")), ConfigError,
+                   "deploy.ort_opt_level", "max");
+  EXPECT_THROW_MSG(deploy_config_from_json(nlohmann::json::parse(R"({"ort_execution_mode": 1})")), ConfigError,
+                   "deploy.ort_execution_mode", "string");
+  DeployConfig cuda;
+  cuda.device = "cuda";
+  cuda.engine = "onnxruntime";
+  EXPECT_THROW_MSG(validate(cuda), ConfigError, "onnxruntime", "cpu only");
+}
+
 }  // namespace
 }  // namespace mnas::latency

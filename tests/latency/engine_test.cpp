@@ -68,7 +68,7 @@ TEST(Engines, WholeNetworksMatchEagerIncludingTfPadding) {
 
 TEST(Engines, AutoResolvesToAnExactConcreteEngine) {
   const std::string e = resolve_engine(DeployConfig{});
-  EXPECT_TRUE(e == "onednn" || e == "xnnpack" || e == "eager") << e;
+  EXPECT_TRUE(e == "onnxruntime" || e == "onednn" || e == "xnnpack" || e == "eager") << e;
   DeployConfig d;
   d.engine = "eager";
   EXPECT_EQ(resolve_engine(d), "eager");

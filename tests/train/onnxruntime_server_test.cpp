@@ -1,0 +1,158 @@
+// The long-lived ONNX Runtime server (train/onnxruntime_server.h, node
+// tools/onnxruntime/serve.js): outputs of a hand-built graph with known
+// values, timings of several models in interleaved rounds with reference
+// runs, a bad model file that is a clear error naming it while the server
+// keeps serving, and a missing package that names scripts/setup.sh.
+#include "train/onnxruntime_server.h"
+
+#include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/error.h"
+#include "tests/common/onnxruntime_available.h"
+
+namespace mnas::onnxruntime {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string temp_path(const std::string& name) {
+  return (fs::temp_directory_path() / ("mnas_ort_server_test_" + name + "_" + std::to_string(::getpid()))).string();
+}
+
+// y = x * [1, 2, 3] + 0.5 over x [2, 3], written with libonnx (not with
+// mnas's emitter), so that the expected outputs are known by hand.
+std::string write_affine_model(const std::string& path) {
+  onnx::ModelProto m;
+  m.set_ir_version(7);
+  m.add_opset_import()->set_version(13);
+  auto* g = m.mutable_graph();
+  g->set_name("affine");
+  const auto value = [](onnx::ValueInfoProto* v, const std::string& name) {
+    v->set_name(name);
+    auto* t = v->mutable_type()->mutable_tensor_type();
+    t->set_elem_type(onnx::TensorProto::FLOAT);
+    t->mutable_shape()->add_dim()->set_dim_value(2);
+    t->mutable_shape()->add_dim()->set_dim_value(3);
+  };
+  value(g->add_input(), "x");
+  value(g->add_output(), "y");
+  auto* w = g->add_initializer();
+  w->set_name("w");
+  w->set_data_type(onnx::TensorProto::FLOAT);
+  w->add_dims(3);
+  for (float f : {1.f, 2.f, 3.f}) w->add_float_data(f);
+  auto* b = g->add_initializer();
+  b->set_name("b");
+  b->set_data_type(onnx::TensorProto::FLOAT);
+  b->add_float_data(0.5f);
+  auto* mul = g->add_node();
+  mul->set_op_type("Mul");
+  mul->add_input("x");
+  mul->add_input("w");
+  mul->add_output("xw");
+  auto* add = g->add_node();
+  add->set_op_type("Add");
+  add->add_input("xw");
+  add->add_input("b");
+  add->add_output("y");
+  std::ofstream out(path, std::ios::binary);
+  m.SerializeToOstream(&out);
+  return path;
+}
+
+TEST(OnnxRuntimeServer, RunsManyModelsInOneProcess) {
+  MNAS_SKIP_WITHOUT_ONNXRUNTIME();
+  const std::string model = write_affine_model(temp_path("affine.onnx"));
+  Server s;
+  EXPECT_FALSE(s.version().empty());
+  s.load("a", model, Settings{});
+  Settings other;
+  other.opt_level = "disabled";
+  s.load("b", model, other);
+  const Tensor in{{2, 3}, {1, 2, 3, -1, 0, 4}};
+  for (const char* name : {"a", "b"}) {
+    const Tensor out = s.run(name, in);
+    EXPECT_EQ(out.shape, (std::vector<int64_t>{2, 3}));
+    // x * [1, 2, 3] + 0.5 by hand.
+    EXPECT_EQ(out.data, (std::vector<float>{1.5f, 4.5f, 9.5f, -0.5f, 0.5f, 12.5f})) << name;
+  }
+  fs::remove(model);
+}
+
+TEST(OnnxRuntimeServer, TimesModelsInInterleavedRoundsWithReferenceRuns) {
+  MNAS_SKIP_WITHOUT_ONNXRUNTIME();
+  const std::string model = write_affine_model(temp_path("timed.onnx"));
+  Server s;
+  for (const char* name : {"m1", "m2", "ref"}) s.load(name, model, Settings{});
+  TimingRequest q;
+  q.models = {"m1", "m2"};
+  q.reference = {"ref"};
+  q.rounds = 3;
+  q.warmup = 1;
+  q.min_runs = 4;
+  q.max_runs = 6;
+  q.min_time_ms = 0;
+  const auto per_run = s.time(q);
+  ASSERT_EQ(per_run.size(), 2u);
+  for (const auto& rounds : per_run) {
+    ASSERT_EQ(rounds.size(), 3u);
+    for (const auto& r : rounds) {
+      EXPECT_EQ(r.run_ms.size(), 4u);  // min_runs, as min_time_ms is 0
+      EXPECT_EQ(r.reference_ms.size(), r.run_ms.size());
+      for (double t : r.run_ms) EXPECT_GT(t, 0.0);
+    }
+  }
+  q.per_run = false;  // one reference run per round's window
+  for (const auto& rounds : s.time(q)) {
+    for (const auto& r : rounds) EXPECT_EQ(r.reference_ms.size(), 1u);
+  }
+  fs::remove(model);
+}
+
+TEST(OnnxRuntimeServer, BadModelFileIsAClearErrorAndTheServerKeepsServing) {
+  MNAS_SKIP_WITHOUT_ONNXRUNTIME();
+  const std::string good = write_affine_model(temp_path("good.onnx"));
+  const std::string bad = temp_path("bad.onnx");
+  std::ofstream(bad) << "this is not an ONNX model";
+  Server s;
+  try {
+    s.load("bad", bad, Settings{});
+    ADD_FAILURE() << "loaded a bad file";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(bad), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(s.load("missing", temp_path("missing.onnx"), Settings{}), Error);
+  EXPECT_THROW(s.run("bad", Tensor{{2, 3}, std::vector<float>(6, 0.f)}), Error);  // never loaded
+  Settings wrong;
+  wrong.opt_level = "max";
+  EXPECT_THROW(s.load("w", good, wrong), ConfigError);
+  // Still serving.
+  s.load("good", good, Settings{});
+  EXPECT_EQ(s.run("good", Tensor{{2, 3}, std::vector<float>(6, 1.f)}).data,
+            (std::vector<float>{1.5f, 2.5f, 3.5f, 1.5f, 2.5f, 3.5f}));
+  fs::remove(good);
+  fs::remove(bad);
+}
+
+TEST(OnnxRuntimeServer, MissingPackageNamesSetup) {
+  const std::string empty = temp_path("empty_dir");
+  fs::create_directories(empty);
+  setenv("MNAS_ONNXRUNTIME_DIR", empty.c_str(), 1);
+  try {
+    Server s;
+    ADD_FAILURE() << "started without the package";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("scripts/setup.sh"), std::string::npos) << e.what();
+  }
+  unsetenv("MNAS_ONNXRUNTIME_DIR");
+  fs::remove_all(empty);
+}
+
+}  // namespace
+}  // namespace mnas::onnxruntime
