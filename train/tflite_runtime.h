@@ -16,10 +16,10 @@ struct TfLiteRun {
 };
 
 // Loads `path` with Arm NN's TfLite parser, runs it on CpuRef with `input`
-// (row-major, the shape of the model's "input" tensor: NHWC) and returns
-// "logits". Throws mnas::Error naming the file when Arm NN rejects the
-// model (an op it does not support, a bad file), when `input` does not have
-// the input tensor's size, or when the run fails.
+// (row-major, the shape of the model's "input" tensor: NHWC; k times that
+// size = k runs, their outputs concatenated) and returns "logits". Throws mnas::Error naming the file when Arm NN rejects the
+// model (an op it does not support, a bad file), when `input` is not a
+// multiple of the input tensor's size, or when the run fails.
 TfLiteRun run_tflite(const std::string& path, const std::vector<float>& input);
 
 // "Arm NN <libarmnn version> (TfLite parser, CpuRef backend)": what
