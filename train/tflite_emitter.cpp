@@ -90,10 +90,25 @@ struct TfLiteEmitter::State {
     if (!pad.any()) return x;
     const std::vector<int> s = shapes[x];  // a copy: adding tensors moves shapes
     const int paddings = constant_i32({0, 0, pad.top, pad.bottom, pad.left, pad.right, 0, 0}, {4, 2}, name + "/paddings");
-    const int y = activation({s[0], s[1] + pad.top + pad.bottom, s[2] + pad.left + pad.right, s[3]}, name + "/pad",
-                             qparams[x]);
-    op(tfl::BuiltinOperator::PAD, {x, paddings}, {y}, tfl::BuiltinOptions::PadOptions,
+    const std::vector<int> padded = {s[0], s[1] + pad.top + pad.bottom, s[2] + pad.left + pad.right, s[3]};
+    if (!int8) {
+      const int y = activation(padded, name + "/pad");
+      op(tfl::BuiltinOperator::PAD, {x, paddings}, {y}, tfl::BuiltinOptions::PadOptions,
+         tfl::CreatePadOptions(fbb).Union());
+      return y;
+    }
+    // NOTE: int8 PAD must fill with the zero point (real 0); Arm NN 20.08's
+    // TfLite parser fills int8 PAD with the raw value 0 (real -zero_point x
+    // scale: 128 x scale after a ReLU), so the padding is done in float
+    // between a DEQUANTIZE and a QUANTIZE to the same parameters (exact).
+    const int f = tensor(s, tfl::TensorType::FLOAT32, 0, name + "/dequantized:" + std::to_string(names++));
+    qparams.back() = {};
+    op(tfl::BuiltinOperator::DEQUANTIZE, {x}, {f});
+    const int fp = tensor(padded, tfl::TensorType::FLOAT32, 0, name + "/pad_float:" + std::to_string(names++));
+    op(tfl::BuiltinOperator::PAD, {f, paddings}, {fp}, tfl::BuiltinOptions::PadOptions,
        tfl::CreatePadOptions(fbb).Union());
+    const int y = activation(padded, name + "/pad", qparams[x]);
+    op(tfl::BuiltinOperator::QUANTIZE, {fp}, {y});
     return y;
   }
   // Average pool over a window of `k` x `k`; `same` = TFLite SAME (excludes
