@@ -4,11 +4,13 @@
 #include <armnn/Version.hpp>
 #include <armnnTfLiteParser/ITfLiteParser.hpp>
 
+#include <chrono>
+
 #include "common/error.h"
 
 namespace mnas::train {
 
-TfLiteRun run_tflite(const std::string& path, const std::vector<float>& input) {
+TfLiteRun run_tflite(const std::string& path, const std::vector<float>& input, int repeat, int warmup) {
   try {
     auto parser = armnnTfLiteParser::ITfLiteParser::Create();
     armnn::INetworkPtr network = parser->CreateNetworkFromBinaryFile(path.c_str());
@@ -40,6 +42,16 @@ TfLiteRun run_tflite(const std::string& path, const std::vector<float>& input) {
       if (runtime->EnqueueWorkload(id, inputs, outputs) != armnn::Status::Success) {
         throw Error("Arm NN failed to run the TFLite model '" + path + "'");
       }
+    }
+    const armnn::InputTensors first{{in.first, armnn::ConstTensor(in.second, input.data())}};
+    const armnn::OutputTensors scratch{{out.first, armnn::Tensor(out.second, r.output.data())}};
+    for (int i = 0; i < warmup + repeat; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      if (runtime->EnqueueWorkload(id, first, scratch) != armnn::Status::Success) {
+        throw Error("Arm NN failed to run the TFLite model '" + path + "'");
+      }
+      const std::chrono::duration<double, std::milli> ms = std::chrono::steady_clock::now() - t0;
+      if (i >= warmup) r.run_ms.push_back(ms.count());
     }
     runtime->UnloadNetwork(id);
     return r;

@@ -153,9 +153,11 @@ TEST(Int8Export, TfLiteInt8AgreesWithTheFloatModelInArmNn) {
   EXPECT_EQ(static_cast<long long>(fs::file_size(tfl)), r.tflite_int8_bytes);
   EXPECT_LT(r.tflite_int8_bytes, r.tflite_bytes);
   // The file takes float input and gives float logits: Arm NN runs it on
-  // one image as on any other float model.
-  const TfLiteRun run = run_tflite(tfl, std::vector<float>(16 * 16, 0.5f));
+  // one image as on any other float model; 1 warm-up and 3 timed runs.
+  const TfLiteRun run = run_tflite(tfl, std::vector<float>(16 * 16, 0.5f), /*repeat=*/3, /*warmup=*/1);
   EXPECT_EQ(run.output.size(), 4u);
+  ASSERT_EQ(run.run_ms.size(), 3u);
+  for (double ms : run.run_ms) EXPECT_GT(ms, 0.0);
   fs::remove(tfl);
   fs::remove(f32);
 }
