@@ -1,6 +1,7 @@
 // mnas_export: a trained checkpoint -> ONNX, TorchScript and/or TFLite, verified
 // against LibTorch (ONNX in OpenCV DNN and ONNX Runtime, TFLite in Arm NN, TorchScript in LibTorch), or --info: the checkpoint's
-// architecture as JSON (canonical block strings, GlobalParams, step).
+// architecture as JSON (canonical block strings, GlobalParams, step). --int8: post-training int8 ONNX
+// (QDQ) and TFLite, checked against the float model on test images (train/export.h).
 #include <boost/program_options.hpp>
 
 #include <filesystem>
