@@ -41,6 +41,17 @@ nlohmann::json file_bytes(const std::string& path) {
   return static_cast<int64_t>(n);
 }
 
+// The int8 file the final stage writes beside a float export
+// ("model.onnx" -> "model.int8.onnx"); "" when there is none.
+std::string int8_sibling(const std::string& path) {
+  if (path.empty()) return "";
+  std::filesystem::path p(path);
+  const std::string ext = p.extension().string();
+  p.replace_extension(".int8" + ext);
+  std::error_code ec;
+  return std::filesystem::is_regular_file(p, ec) ? p.string() : "";
+}
+
 // "model.onnx (10.42 MB)" for the HTML table.
 std::string file_with_size(const std::string& path) {
   if (path.empty()) return "";
@@ -127,9 +138,12 @@ nlohmann::json final_to_json(const db::FinalRecord& r, const std::vector<db::Fin
       {"search_reward", opt(r.search_reward)},
       {"recipe_key", r.key.recipe_key},
       {"files", {{"checkpoint", r.checkpoint}, {"onnx", r.onnx}, {"torchscript", r.torchscript},
-                 {"tflite", r.tflite}}},
+                 {"tflite", r.tflite}, {"onnx_int8", int8_sibling(r.onnx)},
+                 {"tflite_int8", int8_sibling(r.tflite)}}},
       {"file_bytes", {{"checkpoint", file_bytes(r.checkpoint)}, {"onnx", file_bytes(r.onnx)},
-                      {"torchscript", file_bytes(r.torchscript)}, {"tflite", file_bytes(r.tflite)}}},
+                      {"torchscript", file_bytes(r.torchscript)}, {"tflite", file_bytes(r.tflite)},
+                      {"onnx_int8", file_bytes(int8_sibling(r.onnx))},
+                      {"tflite_int8", file_bytes(int8_sibling(r.tflite))}}},
       {"reused_from", r.reused_from},
       {"message", r.message}};
   if (r.key.kind == "found") {
@@ -267,7 +281,11 @@ std::string final_html_section(const std::vector<db::FinalRecord>& all) {
          << (margin ? num(*margin * 100, 2) : "") << "</td><td class='l'>"
          << html_escape(file_with_size(r.checkpoint)) << "<br>" << html_escape(file_with_size(r.onnx))
          << "<br>" << html_escape(file_with_size(r.torchscript)) << "<br>"
-         << html_escape(file_with_size(r.tflite)) << "</td><td class='l'>" << html_escape(r.key.arch)
+         << html_escape(file_with_size(r.tflite));
+    for (const std::string& q : {int8_sibling(r.onnx), int8_sibling(r.tflite)}) {
+      if (!q.empty()) html << "<br>" << html_escape(file_with_size(q));
+    }
+    html << "</td><td class='l'>" << html_escape(r.key.arch)
          << (r.message.empty() ? "" : "<br>(" + html_escape(r.message) + ")") << "</td></tr>\n";
   }
   html << "</table>\n";

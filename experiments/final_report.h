@@ -41,8 +41,9 @@ std::optional<double> margin_over_mobilenet_v2(const db::FinalRecord& row,
 // depth_multiplier, seed, status, test_top1, test_top5, test_loss,
 // device_ms, device, host_ms, host_engine, params, macs, train_seconds,
 // trial, proxy_accuracy, search_reward, recipe_key, files {checkpoint, onnx,
-// torchscript, tflite}, file_bytes (the same keys: sizes, null when a file is
-// missing), reused_from, message, and for found models
+// torchscript, tflite, onnx_int8, tflite_int8 (the int8 files beside the
+// float ones, "" when absent)}, file_bytes (the same keys: sizes, null when a
+// file is missing), reused_from, message, and for found models
 // margin_vs_mobilenet_v2 {device, host} (null outside the curve).
 nlohmann::json final_to_json(const db::FinalRecord& row, const std::vector<db::FinalRecord>& rows);
 

@@ -18,7 +18,9 @@
 // finished row. A baseline whose result exists for the same recipe (in this
 // database or in the shared baselines database) is reused, not retrained.
 //
-// Files: <dir>/<model>/model.ckpt, model.onnx, model.pt, model.tflite (dir defaults to
+// Files: <dir>/<model>/model.ckpt, model.onnx, model.pt, model.tflite, and
+// the int8 post-training-quantized model.int8.tflite and model.int8.onnx (the
+// latter when ONNX Runtime is installed to verify it) (dir defaults to
 // "<db>.final"; baselines live beside the baselines database when that is a
 // separate file).
 #pragma once

@@ -23,6 +23,7 @@
 #include "model/script_emitter.h"
 #include "model/weights.h"
 #include "space/block_codec.h"
+#include "train/calibrate.h"
 #include "train/checkpoint_io.h"
 #include "train/datasets.h"
 #include "train/onnx_emitter.h"
@@ -80,6 +81,69 @@ void add_inference_metadata(onnx::ModelProto& model, const CheckpointInfo& info)
   add(kOnnxMetaClassNames, nlohmann::json(t.class_names).dump());
 }
 
+// The ONNX model of `net` (float, or int8 QDQ with `int8` ranges).
+onnx::ModelProto make_onnx(model::MnasNet& net, const model::ModuleWeights& weights, const CheckpointInfo& info,
+                           int batch, const quant::Ranges* int8, int* nodes) {
+  const auto& p = info.params;
+  onnx::ModelProto model;
+  model.set_ir_version(onnx::IR_VERSION);
+  model.set_producer_name("mnas");
+  model.set_doc_string("MnasNet " + space::arch_to_string(space::decode_arch(info.block_strings)) +
+                       (int8 ? " (int8 QDQ, post-training quantization)" : ""));
+  auto* opset = model.add_opset_import();
+  opset->set_domain("");
+  opset->set_version(13);
+  add_inference_metadata(model, info);
+  auto* graph = model.mutable_graph();
+  graph->set_name("mnasnet");
+  OnnxEmitter e(graph, weights, p.bn_epsilon, batch, p.input_channels, p.image_size, p.num_classes, int8);
+  model::emit_network(net->layers(), p.tf_same_padding, e, e.input());
+  *nodes = e.nodes();
+  try {
+    onnx::checker::check_model(model);
+  } catch (const std::exception& ex) {
+    throw Error("ONNX checker rejected the exported graph: " + std::string(ex.what()));
+  }
+  return model;
+}
+
+void write_bytes(const std::string& tmp, const std::string& path, const void* data, size_t n) {
+  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+  out.write(static_cast<const char*>(data), static_cast<std::streamsize>(n));
+  if (!out.flush()) throw Error("cannot write '" + path + "' (temporary '" + tmp + "')");
+}
+
+// The int8 file's logits against the float model's on labelled images;
+// throws naming the file, the runtime and the figures when it falls short.
+Int8Check check_int8(const torch::Tensor& got, const torch::Tensor& reference, const std::vector<int64_t>& labels,
+                     const ExportOptions& o, const std::string& what, const std::string& runtime) {
+  Int8Check c;
+  c.runtime = runtime;
+  const int64_t n = reference.size(0);
+  if (got.sizes() != reference.sizes()) {
+    throw Error(what + " not written: " + runtime + " returned " + std::to_string(got.numel()) + " values, expected " +
+                std::to_string(reference.numel()));
+  }
+  const auto y = torch::tensor(std::vector<int64_t>(labels.begin(), labels.begin() + n));
+  c.images = static_cast<int>(n);
+  c.top1_agreement = got.argmax(1).eq(reference.argmax(1)).to(torch::kFloat64).mean().item<double>();
+  c.accuracy = got.argmax(1).eq(y).to(torch::kFloat64).mean().item<double>();
+  c.float_accuracy = reference.argmax(1).eq(y).to(torch::kFloat64).mean().item<double>();
+  c.max_abs_diff = (got - reference).abs().max().item<double>();
+  const bool ok = c.top1_agreement >= o.int8_min_agreement &&
+                  c.float_accuracy - c.accuracy <= o.int8_max_accuracy_drop + 1e-12;  // NaN fails
+  if (!ok) {
+    char buf[320];
+    std::snprintf(buf, sizeof buf,
+                  " on %d test images: top-1 agreement with the float model %.4f (required >= %.4f), accuracy "
+                  "%.4f vs float %.4f (drop allowed <= %.4f)",
+                  c.images, c.top1_agreement, o.int8_min_agreement, c.accuracy, c.float_accuracy,
+                  o.int8_max_accuracy_drop);
+    throw Error(what + " not written: " + runtime + buf);
+  }
+  return c;
+}
+
 }  // namespace
 
 ExportReport export_checkpoint(const ExportOptions& o) {
@@ -90,28 +154,36 @@ ExportReport export_checkpoint(const ExportOptions& o) {
   if (!std::isfinite(o.rtol) || o.rtol < 0) {
     throw ConfigError("export rtol must be a finite number >= 0, got " + std::to_string(o.rtol));
   }
-  if (o.onnx_path.empty() && o.torchscript_path.empty() && o.tflite_path.empty()) {
-    throw ConfigError("export: nothing to write (no ONNX, TFLite or TorchScript path)");
+  if (o.calibration < 1) throw ConfigError("--calibration must be >= 1 image, got " + std::to_string(o.calibration));
+  if (o.int8_verify_images < o.batch) {
+    throw ConfigError("int8 verification needs at least one batch of test images (" + std::to_string(o.batch) +
+                      "), got " + std::to_string(o.int8_verify_images));
   }
-  // No output over an input or over the other output (through any link).
-  if (!o.onnx_path.empty()) check_output_path(o.onnx_path, {o.checkpoint}, "--onnx");
-  if (!o.torchscript_path.empty()) {
-    check_output_path(o.torchscript_path, {o.checkpoint}, "--torchscript");
-    if (same_file(o.torchscript_path, o.onnx_path)) {
-      throw ConfigError("--torchscript '" + o.torchscript_path + "' and --onnx '" + o.onnx_path +
-                        "' are the same file; one export would destroy the other: give two paths");
-    }
+  if (!(o.int8_min_agreement >= 0 && o.int8_min_agreement <= 1)) {
+    throw ConfigError("int8 minimum top-1 agreement must be in [0, 1], got " + std::to_string(o.int8_min_agreement));
   }
-  if (!o.tflite_path.empty()) {
-    check_output_path(o.tflite_path, {o.checkpoint}, "--tflite");
-    for (const auto& [flag, other] : {std::pair<std::string, std::string>{"--onnx", o.onnx_path},
-                                      {"--torchscript", o.torchscript_path}}) {
-      if (same_file(o.tflite_path, other)) {
-        throw ConfigError("--tflite '" + o.tflite_path + "' and " + flag + " '" + other +
+  if (!std::isfinite(o.int8_max_accuracy_drop) || o.int8_max_accuracy_drop < 0) {
+    throw ConfigError("int8 maximum accuracy drop must be a finite share >= 0, got " +
+                      std::to_string(o.int8_max_accuracy_drop));
+  }
+  // No output over the checkpoint or over another output (through any link).
+  const std::vector<std::pair<std::string, std::string>> outputs = {
+      {"--onnx", o.onnx_path},           {"--torchscript", o.torchscript_path}, {"--tflite", o.tflite_path},
+      {"--onnx-int8", o.onnx_int8_path}, {"--tflite-int8", o.tflite_int8_path}};
+  bool any = false;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const auto& [flag, path] = outputs[i];
+    if (path.empty()) continue;
+    any = true;
+    check_output_path(path, {o.checkpoint}, flag);
+    for (size_t j = 0; j < i; ++j) {
+      if (!outputs[j].second.empty() && same_file(path, outputs[j].second)) {
+        throw ConfigError(flag + " '" + path + "' and " + outputs[j].first + " '" + outputs[j].second +
                           "' are the same file; one export would destroy the other: give two paths");
       }
     }
   }
+  if (!any) throw ConfigError("export: nothing to write (no ONNX, TFLite or TorchScript path)");
   CheckpointInfo info;
   model::MnasNet net = load_checkpoint_model(o.checkpoint, o.use_ema, &info);
   net->eval();
@@ -126,28 +198,11 @@ ExportReport export_checkpoint(const ExportOptions& o) {
   ExportReport report;
   // Each file is written and verified under a temporary name; both are
   // renamed into place only when every requested export passed.
-  std::optional<AtomicFile> onnx_file, ts_file, tflite_file;
+  std::optional<AtomicFile> onnx_file, ts_file, tflite_file, onnx_int8_file, tflite_int8_file;
   const model::ModuleWeights weights(*net);
 
   if (!o.onnx_path.empty()) {
-    onnx::ModelProto model;
-    model.set_ir_version(onnx::IR_VERSION);
-    model.set_producer_name("mnas");
-    model.set_doc_string("MnasNet " + space::arch_to_string(space::decode_arch(info.block_strings)));
-    auto* opset = model.add_opset_import();
-    opset->set_domain("");
-    opset->set_version(13);
-    add_inference_metadata(model, info);
-    auto* graph = model.mutable_graph();
-    graph->set_name("mnasnet");
-    OnnxEmitter e(graph, weights, p.bn_epsilon, o.batch, p.input_channels, p.image_size, p.num_classes);
-    model::emit_network(net->layers(), p.tf_same_padding, e, e.input());
-    report.onnx_nodes = e.nodes();
-    try {
-      onnx::checker::check_model(model);
-    } catch (const std::exception& ex) {
-      throw Error("ONNX checker rejected the exported graph: " + std::string(ex.what()));
-    }
+    const onnx::ModelProto model = make_onnx(net, weights, info, o.batch, nullptr, &report.onnx_nodes);
     onnx_file.emplace(o.onnx_path);
     const std::string tmp = onnx_file->temp_path();
     {
@@ -272,9 +327,89 @@ ExportReport export_checkpoint(const ExportOptions& o) {
       }
     }
   }
+  if (!o.onnx_int8_path.empty() || !o.tflite_int8_path.empty()) {
+    // Calibration on training images, verification on test images, both as
+    // the network sees them at evaluation.
+    const LabelledImages calib = checkpoint_images(info, /*train=*/true, o.calibration, /*seed=*/0);
+    const quant::Ranges ranges = calibrate(net, calib.images);
+    report.calibration_images = static_cast<int>(calib.images.size(0));
+    LabelledImages test;
+    torch::Tensor test_logits;
+    if (o.verify) {
+      test = checkpoint_images(info, /*train=*/false, o.int8_verify_images, /*seed=*/1);
+      const int64_t n = test.images.size(0) / o.batch * o.batch;  // whole batches
+      if (n < 1) throw Error("int8 verification: the test set has fewer images than one batch");
+      test.images = test.images.slice(0, 0, n).contiguous();
+      test.labels.resize(static_cast<size_t>(n));
+      torch::NoGradGuard no_grad;
+      test_logits = net->forward(test.images);
+    }
+    if (!o.onnx_int8_path.empty()) {
+      const onnx::ModelProto model = make_onnx(net, weights, info, o.batch, &ranges, &report.onnx_int8_nodes);
+      onnx_int8_file.emplace(o.onnx_int8_path);
+      const std::string tmp = onnx_int8_file->temp_path();
+      const std::string bytes = model.SerializeAsString();
+      write_bytes(tmp, o.onnx_int8_path, bytes.data(), bytes.size());
+      report.onnx_int8_bytes = static_cast<long long>(bytes.size());
+      if (o.verify) {
+        const std::string what = "int8 ONNX export '" + o.onnx_int8_path + "'";
+        if (!onnxruntime::installed()) {
+          throw Error(what + " not written: verifying it needs ONNX Runtime, not installed in '" +
+                      onnxruntime::package_dir() + "/node_modules' (scripts/setup.sh installs it; --no-verify skips)");
+        }
+        onnxruntime::Tensor in;
+        in.shape = {o.batch, p.input_channels, p.image_size, p.image_size};
+        in.data.assign(test.images.data_ptr<float>(), test.images.data_ptr<float>() + test.images.numel());
+        onnxruntime::Result ort;
+        try {
+          ort = onnxruntime::run(tmp, in);
+        } catch (const Error& ex) {
+          throw Error(what + " not written: ONNX Runtime check failed: " + ex.what());
+        }
+        const int64_t n = test.images.size(0);
+        if (ort.output.data.size() != static_cast<size_t>(n * p.num_classes)) {
+          throw Error(what + " not written: ONNX Runtime returned " + std::to_string(ort.output.data.size()) +
+                      " values, expected " + std::to_string(n * p.num_classes));
+        }
+        const auto got = torch::from_blob(ort.output.data.data(), {n, p.num_classes}, torch::kFloat32).clone();
+        report.onnx_int8 = check_int8(got, test_logits, test.labels, o, what, "ONNX Runtime " + ort.version);
+      }
+    }
+    if (!o.tflite_int8_path.empty()) {
+      TfLiteEmitter e(weights, p.bn_epsilon, o.batch, p.input_channels, p.image_size, p.num_classes, &ranges);
+      model::emit_network(net->layers(), p.tf_same_padding, e, e.input());
+      report.tflite_int8_operators = e.operators();
+      const std::vector<uint8_t> bytes = e.finish(
+          "MnasNet " + space::arch_to_string(space::decode_arch(info.block_strings)) + " (mnas, int8 post-training)");
+      report.tflite_int8_bytes = static_cast<long long>(bytes.size());
+      tflite_int8_file.emplace(o.tflite_int8_path);
+      const std::string tmp = tflite_int8_file->temp_path();
+      write_bytes(tmp, o.tflite_int8_path, bytes.data(), bytes.size());
+      if (o.verify) {
+        const std::string what = "int8 TFLite export '" + o.tflite_int8_path + "'";
+        const torch::Tensor nhwc = test.images.permute({0, 2, 3, 1}).contiguous();
+        const std::vector<float> input(nhwc.data_ptr<float>(), nhwc.data_ptr<float>() + nhwc.numel());
+        TfLiteRun run;
+        try {
+          run = run_tflite(tmp, input);
+        } catch (const Error& ex) {
+          throw Error(what + " not written: " + ex.what());
+        }
+        const int64_t n = test.images.size(0);
+        if (run.output.size() != static_cast<size_t>(n * p.num_classes)) {
+          throw Error(what + " not written: " + tflite_runtime_name() + " returned " +
+                      std::to_string(run.output.size()) + " values, expected " + std::to_string(n * p.num_classes));
+        }
+        const auto got = torch::from_blob(run.output.data(), {n, p.num_classes}, torch::kFloat32).clone();
+        report.tflite_int8 = check_int8(got, test_logits, test.labels, o, what, tflite_runtime_name());
+      }
+    }
+  }
   if (onnx_file) onnx_file->commit();
   if (ts_file) ts_file->commit();
   if (tflite_file) tflite_file->commit();
+  if (onnx_int8_file) onnx_int8_file->commit();
+  if (tflite_int8_file) tflite_int8_file->commit();
   return report;
 }
 
@@ -318,6 +453,25 @@ nlohmann::json export_report_json(const ExportReport& r, const ExportOptions& o)
                      {"runtime", o.verify ? nlohmann::json(tflite_runtime_name()) : nlohmann::json(nullptr)},
                      {"max_abs_diff", verified(r.tflite_max_abs_diff)},
                      {"top1_agreement", verified(r.tflite_top1_agreement)}};
+  }
+  auto int8 = [&](const Int8Check& c, const std::string& path, const char* count_key, int count, long long bytes) {
+    return nlohmann::json{{"path", path},
+                          {count_key, count},
+                          {"bytes", bytes},
+                          {"calibration_images", r.calibration_images},
+                          {"runtime", c.images > 0 ? nlohmann::json(c.runtime) : nlohmann::json(nullptr)},
+                          {"images", c.images},
+                          {"top1_agreement", verified(c.top1_agreement)},
+                          {"accuracy", verified(c.accuracy)},
+                          {"float_accuracy", verified(c.float_accuracy)},
+                          {"max_abs_diff", verified(c.max_abs_diff)}};
+  };
+  if (!o.onnx_int8_path.empty()) {
+    out["onnx_int8"] = int8(r.onnx_int8, o.onnx_int8_path, "nodes", r.onnx_int8_nodes, r.onnx_int8_bytes);
+  }
+  if (!o.tflite_int8_path.empty()) {
+    out["tflite_int8"] =
+        int8(r.tflite_int8, o.tflite_int8_path, "operators", r.tflite_int8_operators, r.tflite_int8_bytes);
   }
   out["allowed_diff"] = verified(r.allowed_diff);
   return out;

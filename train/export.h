@@ -17,6 +17,16 @@
 //    reference CPU backend (train/tflite_runtime.h); input "input"
 //    [batch, H, W, C] (NHWC) normalised as in training, output "logits"
 //    [batch, classes].
+//  - int8 (post-training quantization, onnx_int8_path / tflite_int8_path):
+//    activation ranges calibrated on `calibration` training images (eval
+//    preprocessing, train/calibrate.h), int8 weights symmetric per output
+//    channel, int8 activations asymmetric per tensor, int32 biases
+//    (train/quantize.h); float32 input and logits. ONNX in QDQ form
+//    (train/onnx_emitter.h), verified in ONNX Runtime; TFLite with integer
+//    kernels (train/tflite_emitter.h), verified in Arm NN. Verification
+//    runs `int8_verify_images` test images through the int8 file and the
+//    float LibTorch model: top-1 agreement >= int8_min_agreement and
+//    accuracy drop <= int8_max_accuracy_drop.
 //  - TorchScript: a torch.jit module defined from generated TorchScript
 //    source over the folded weights (not torch.jit.trace: LibTorch C++ has no
 //    module tracer), loadable with Python's torch.jit.load and LibTorch's
@@ -34,6 +44,12 @@ struct ExportOptions {
   std::string onnx_path;         // empty = no ONNX
   std::string torchscript_path;  // empty = no TorchScript
   std::string tflite_path;       // empty = no TFLite
+  std::string onnx_int8_path;    // empty = no int8 ONNX (QDQ)
+  std::string tflite_int8_path;  // empty = no int8 TFLite
+  int calibration = 256;         // training images calibrating the int8 activation ranges (>= 1)
+  int int8_verify_images = 500;  // test images comparing an int8 file with the float model (>= batch)
+  double int8_min_agreement = 0.99;     // share of those images with the float model's top-1, in [0, 1]
+  double int8_max_accuracy_drop = 0.01; // float accuracy - int8 accuracy (a share, 0.01 = 1 point), >= 0
   int batch = 1;                 // fixed batch dimension of the ONNX and TFLite graphs
   bool use_ema = true;           // EMA weights when the checkpoint has them
   // Run the exported files (ONNX in OpenCV DNN and ONNX Runtime, TFLite in
@@ -45,6 +61,16 @@ struct ExportOptions {
   // bound scales with the logits). Both finite and >= 0 (ConfigError).
   double tolerance = 1e-4;       // absolute part
   double rtol = 1e-3;            // relative part
+};
+
+// An int8 file against the float LibTorch model on labelled test images.
+struct Int8Check {
+  int images = 0;               // 0 = not verified
+  double top1_agreement = -1;   // share with the float model's top-1
+  double accuracy = -1;         // the int8 file's top-1 accuracy
+  double float_accuracy = -1;   // the LibTorch model's on the same images
+  double max_abs_diff = -1;     // max |logit difference| (information only)
+  std::string runtime;          // e.g. "ONNX Runtime 1.30.0"
 };
 
 struct ExportReport {
@@ -67,6 +93,11 @@ struct ExportReport {
   std::string onnxruntime_skipped;
   int tflite_operators = 0;
   long long tflite_bytes = 0;            // size of the TFLite file
+  // int8 exports.
+  int calibration_images = 0;
+  Int8Check onnx_int8, tflite_int8;
+  int onnx_int8_nodes = 0, tflite_int8_operators = 0;
+  long long onnx_int8_bytes = 0, tflite_int8_bytes = 0;
 };
 
 // Keys of the ONNX model's metadata_props that mnas writes for inference
@@ -99,8 +130,11 @@ ExportReport export_checkpoint(const ExportOptions& options);
 // "top1_agreement"}], "not_verified_in": [why] only when ONNX Runtime is not
 // installed}, "torchscript": {"path", "max_abs_diff",
 // "top1_agreement"}, "tflite": {"path", "operators", "bytes", "runtime",
-// "max_abs_diff", "top1_agreement"}, "allowed_diff"}, each export only when requested, null
-// for what was not verified.
+// "max_abs_diff", "top1_agreement"}, "onnx_int8" / "tflite_int8": {"path",
+// "nodes" | "operators", "bytes", "calibration_images", "runtime", "images",
+// "top1_agreement", "accuracy", "float_accuracy", "max_abs_diff"},
+// "allowed_diff"}, each export only when requested, null for what was not
+// verified.
 nlohmann::json export_report_json(const ExportReport& report, const ExportOptions& options);
 
 }  // namespace mnas::train

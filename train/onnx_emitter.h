@@ -4,26 +4,43 @@
 // Conv + Relu, Conv, Sigmoid, Mul; residuals as Add (after an AveragePool
 // excluding padding for the pooling skip); the classifier as
 // GlobalAveragePool, Flatten, Gemm. Used by train/export.cpp.
+//
+// int8 (post-training quantization, given calibrated ranges): the QDQ form
+// that ONNX Runtime's static quantization writes. Every activation is
+// followed by QuantizeLinear + DequantizeLinear with its per-tensor
+// asymmetric int8 parameters (train/quantize.h): the input, each conv's
+// output after its Relu, the SE's pool, reduce, expand, sigmoid and product,
+// the pooling skip's average, each residual sum and the classifier's pool;
+// the weights of every Conv and of the Gemm are int8 initializers, symmetric
+// per output channel, through DequantizeLinear (axis 0), the biases int32
+// (scale = input scale x weight scale) through DequantizeLinear. Input and
+// logits stay float32; ONNX Runtime fuses the DQ -> op -> Q groups into
+// integer kernels (QLinearConv, ...).
 #pragma once
 
 #include <onnx/onnx_pb.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "model/network_walk.h"
 #include "model/weights.h"
+#include "train/quantize.h"
 
 namespace mnas::train {
 
 class OnnxEmitter : public model::Emitter<std::string> {
  public:
   // Declares input "input" [batch, channels, size, size] and output "logits"
-  // [batch, classes] on `graph`. `weights` must outlive the emitter.
+  // [batch, classes] on `graph`. `weights` must outlive the emitter, and
+  // `int8` too when given: the calibrated ranges (train/calibrate.h) that
+  // make the graph the int8 QDQ one; a missing range throws mnas::Error.
   OnnxEmitter(onnx::GraphProto* graph, const model::ModuleWeights& weights, double bn_epsilon, int batch,
-              int channels, int size, int classes);
+              int channels, int size, int classes, const quant::Ranges* int8 = nullptr);
 
-  std::string input() const { return "input"; }
+  // The value the network starts from: "input", or its QDQ for int8.
+  std::string input() const { return input_; }
 
   std::string conv(const std::string& x, const model::ConvStep& step) override;
   std::string squeeze_excite(const std::string& x, const model::SqueezeExciteStep& step) override;
@@ -35,13 +52,28 @@ class OnnxEmitter : public model::Emitter<std::string> {
 
  private:
   std::string conv(const std::string& x, const torch::Tensor& w, const torch::Tensor& b,
-                   std::array<int, 2> strides, const model::Padding& pad, int groups, bool relu);
+                   std::array<int, 2> strides, const model::Padding& pad, int groups, bool relu,
+                   const std::string& out_key);
   std::string init(const std::string& prefix, const torch::Tensor& t);
+  std::string init_raw(const std::string& prefix, int data_type, const std::vector<int64_t>& dims,
+                       const void* data, size_t bytes);
+  // int8: `x` through QuantizeLinear + DequantizeLinear with the parameters
+  // of range `key`; `x` unchanged for float.
+  std::string qdq(const std::string& x, const std::string& key);
+  // The weight (per output channel, axis 0) and, for int8, the int32 bias
+  // of an op whose input is `x`, as DequantizeLinear outputs; initializers
+  // for float.
+  std::pair<std::string, std::string> weight_bias(const std::string& x, const torch::Tensor& w,
+                                                  const torch::Tensor& b);
   onnx::NodeProto* node(const std::string& op, std::vector<std::string> inputs, std::string output = "");
 
   onnx::GraphProto* g_;
   const model::ModuleWeights& weights_;
   double bn_epsilon_;
+  const quant::Ranges* int8_;
+  std::map<std::string, quant::Params> qparams_;  // of each QDQ output
+  std::string input_ = "input";
+  int residuals_ = 0;
   int counter_ = 0;
 };
 

@@ -15,6 +15,17 @@
 // only). The pooling skip's average excludes the padding: SAME pooling
 // where it matches, otherwise PAD, VALID pooling and a MUL by the constant
 // k*k / (pixels inside the input) of each output position.
+//
+// int8 (post-training quantization, given calibrated ranges; the TFLite int8
+// specification): float32 "input" -> QUANTIZE -> int8 network -> DEQUANTIZE
+// -> float32 "logits". Activations int8 asymmetric per tensor from their
+// ranges (train/quantize.h); CONV_2D / DEPTHWISE_CONV_2D weights int8
+// symmetric per output channel (quantized_dimension 0 / 3), biases int32
+// with scale input scale x weight scale; FULLY_CONNECTED weights per tensor
+// (per-channel FULLY_CONNECTED came to TFLite after Arm NN 20.08). As the
+// specification requires, AVERAGE_POOL_2D, PAD and RESHAPE keep their
+// input's parameters and LOGISTIC's output is scale 1/256, zero point -128;
+// the pooling skip's count constant is an int8 tensor of its own.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +35,7 @@
 
 #include "model/network_walk.h"
 #include "model/weights.h"
+#include "train/quantize.h"
 
 namespace mnas::train {
 
@@ -31,13 +43,15 @@ class TfLiteEmitter : public model::Emitter<int> {
  public:
   // Declares input "input" [batch, size, size, channels] (NHWC, normalised as
   // in training) and, through classifier(), output "logits" [batch, classes].
-  // `weights` must outlive the emitter.
+  // `weights` must outlive the emitter, and `int8` too when given: the
+  // calibrated ranges (train/calibrate.h) that make the model int8; a
+  // missing range throws mnas::Error.
   TfLiteEmitter(const model::ModuleWeights& weights, double bn_epsilon, int batch, int channels, int size,
-                int classes);
+                int classes, const quant::Ranges* int8 = nullptr);
   ~TfLiteEmitter() override;
 
-  // Tensor index of "input".
-  int input() const { return 0; }
+  // Tensor index the network starts from: "input", or its QUANTIZE for int8.
+  int input() const;
 
   int conv(const int& x, const model::ConvStep& step) override;
   int squeeze_excite(const int& x, const model::SqueezeExciteStep& step) override;

@@ -4,20 +4,24 @@
 #include <armnn/Version.hpp>
 #include <armnnTfLiteParser/ITfLiteParser.hpp>
 
+#include <chrono>
+
 #include "common/error.h"
 
 namespace mnas::train {
 
-TfLiteRun run_tflite(const std::string& path, const std::vector<float>& input) {
+TfLiteRun run_tflite(const std::string& path, const std::vector<float>& input, int repeat, int warmup) {
   try {
     auto parser = armnnTfLiteParser::ITfLiteParser::Create();
     armnn::INetworkPtr network = parser->CreateNetworkFromBinaryFile(path.c_str());
     const auto in = parser->GetNetworkInputBindingInfo(0, "input");
     const auto out = parser->GetNetworkOutputBindingInfo(0, "logits");
-    if (in.second.GetNumElements() != input.size()) {
-      throw Error("TFLite model '" + path + "': input has " + std::to_string(in.second.GetNumElements()) +
-                  " values, given " + std::to_string(input.size()));
+    const size_t in_size = in.second.GetNumElements();
+    if (input.empty() || input.size() % in_size != 0) {
+      throw Error("TFLite model '" + path + "': input has " + std::to_string(in_size) +
+                  " values, given " + std::to_string(input.size()) + " (not a multiple)");
     }
+    const size_t runs = input.size() / in_size;
     armnn::IRuntimePtr runtime = armnn::IRuntime::Create(armnn::IRuntime::CreationOptions());
     armnn::IOptimizedNetworkPtr optimized =
         armnn::Optimize(*network, {armnn::Compute::CpuRef}, runtime->GetDeviceSpec());
@@ -29,12 +33,25 @@ TfLiteRun run_tflite(const std::string& path, const std::vector<float>& input) {
       throw Error("Arm NN could not load the TFLite model '" + path + "': " + message);
     }
     TfLiteRun r;
-    r.output.resize(out.second.GetNumElements());
+    const size_t out_size = out.second.GetNumElements();
+    r.output.resize(out_size * runs);
     for (unsigned d = 0; d < out.second.GetNumDimensions(); ++d) r.output_shape.push_back(out.second.GetShape()[d]);
-    const armnn::InputTensors inputs{{in.first, armnn::ConstTensor(in.second, input.data())}};
-    const armnn::OutputTensors outputs{{out.first, armnn::Tensor(out.second, r.output.data())}};
-    if (runtime->EnqueueWorkload(id, inputs, outputs) != armnn::Status::Success) {
-      throw Error("Arm NN failed to run the TFLite model '" + path + "'");
+    for (size_t k = 0; k < runs; ++k) {
+      const armnn::InputTensors inputs{{in.first, armnn::ConstTensor(in.second, input.data() + k * in_size)}};
+      const armnn::OutputTensors outputs{{out.first, armnn::Tensor(out.second, r.output.data() + k * out_size)}};
+      if (runtime->EnqueueWorkload(id, inputs, outputs) != armnn::Status::Success) {
+        throw Error("Arm NN failed to run the TFLite model '" + path + "'");
+      }
+    }
+    const armnn::InputTensors first{{in.first, armnn::ConstTensor(in.second, input.data())}};
+    const armnn::OutputTensors scratch{{out.first, armnn::Tensor(out.second, r.output.data())}};
+    for (int i = 0; i < warmup + repeat; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      if (runtime->EnqueueWorkload(id, first, scratch) != armnn::Status::Success) {
+        throw Error("Arm NN failed to run the TFLite model '" + path + "'");
+      }
+      const std::chrono::duration<double, std::milli> ms = std::chrono::steady_clock::now() - t0;
+      if (i >= warmup) r.run_ms.push_back(ms.count());
     }
     runtime->UnloadNetwork(id);
     return r;

@@ -95,6 +95,16 @@ TEST_F(FinalStageTest, SearchFinalExportReport) {
       EXPECT_GT(fs::file_size(file), 1000u);
       EXPECT_EQ(r.at("file_bytes").at(f).get<uintmax_t>(), fs::file_size(file));
     }
+    // The int8 TFLite file beside the float one, smaller, listed with its
+    // size; or, when it missed the agreement target, the reason in the message.
+    const std::string int8 = r.at("files").at("tflite_int8").get<std::string>();
+    if (!int8.empty()) {
+      EXPECT_EQ(fs::path(int8).filename(), "model.int8.tflite");
+      EXPECT_EQ(r.at("file_bytes").at("tflite_int8").get<uintmax_t>(), fs::file_size(int8));
+      EXPECT_LT(fs::file_size(int8), fs::file_size(r.at("files").at("tflite").get<std::string>()));
+    } else {
+      EXPECT_NE(r.at("message").get<std::string>().find("int8 export failed: "), std::string::npos) << r.dump(2);
+    }
     if (r.at("kind") == "found") {
       ++found;
       EXPECT_EQ(r.at("arch"), best[0].at("arch"));

@@ -108,4 +108,30 @@ TEST_F(MnasExportApp, WritesTfLiteVerifiedInArmNn) {
   EXPECT_EQ(bytes.substr(4, 4), "TFL3");
 }
 
+// --int8 names the int8 files after the float ones ("m.int8.tflite"), needs
+// --onnx or --tflite to name them after, and refuses a calibration of 0
+// images; the int8 verification itself is tested in tests/train (this
+// fixture's 3-step model has logits too close together for a top-1 check).
+TEST_F(MnasExportApp, Int8WritesFilesNamedAfterTheFloatOnes) {
+  const auto none = run_app("mnas_export", ckpt_ + " --int8");
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("--int8 needs --onnx and/or --tflite"), std::string::npos) << none.err;
+  const auto zero = run_app("mnas_export", ckpt_ + " --tflite " + dir_ + "/m.tflite --int8 --calibration 0");
+  EXPECT_EQ(zero.exit_code, 2);
+  EXPECT_NE(zero.err.find("--calibration must be >= 1 image, got 0"), std::string::npos) << zero.err;
+  EXPECT_EQ(files(), 1u);
+  const auto r =
+      run_app("mnas_export", ckpt_ + " --tflite " + dir_ + "/m.tflite --int8 --calibration 16 --no-verify");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = json::parse(r.out);
+  EXPECT_EQ(j.at("tflite_int8").at("path"), dir_ + "/m.int8.tflite");
+  EXPECT_EQ(j.at("tflite_int8").at("calibration_images"), 16);
+  EXPECT_TRUE(j.at("tflite_int8").at("runtime").is_null());
+  const std::string f32 = read(dir_ + "/m.tflite"), int8 = read(dir_ + "/m.int8.tflite");
+  EXPECT_EQ(static_cast<long long>(int8.size()), j.at("tflite_int8").at("bytes").get<long long>());
+  EXPECT_EQ(int8.substr(4, 4), "TFL3");
+  EXPECT_LT(int8.size(), f32.size());
+  EXPECT_EQ(files(), 3u);
+}
+
 }  // namespace
