@@ -280,7 +280,8 @@ FinalOutcome Stage::run() {
     e = *found;
   }
   out_.experiment_id = e.id;
-  const auto trials = experiments.trials(e.id);
+  // Each trial at its highest rung: the top-K rank by rung, then reward.
+  const auto trials = trials_at_highest_rung(experiments, e.id);
   if (o_.plan.top_k > 0 && best_trials(trials, 1).empty()) {
     throw ConfigError("experiment " + std::to_string(e.id) + " in '" + o_.db_path +
                       "' has no successful trial to train");
