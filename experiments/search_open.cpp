@@ -8,6 +8,8 @@
 #include "common/files.h"
 #include "common/json_file.h"
 #include "experiments/search_steps.h"
+#include "latency/deploy_config.h"
+#include "latency/engine.h"
 
 namespace mnas::experiments {
 
@@ -69,7 +71,15 @@ OpenedExperiment open_experiment(db::ExperimentStore& store, const ConfigOverrid
                         std::to_string(e.budget) +
                         " trials); pass --resume to continue it, or choose another --db");
     }
-    return {build_config(overrides), std::nullopt};
+    ExperimentConfig config = build_config(overrides);
+    // "auto" names the fastest exact engine on this host, which changes when
+    // an engine is installed (ONNX Runtime) or removed; resolved once, here,
+    // and stored, a resumed search keeps its engine and its latency table.
+    if (config.deploy.engine == "auto" && !latency::is_remote(config.deploy) &&
+        !latency::uses_profile(config.deploy)) {
+      config.deploy.engine = latency::resolve_engine(config.deploy);
+    }
+    return {config, std::nullopt};
   }
   if (all.empty()) {
     throw ConfigError("--resume: '" + options.db_path + "' holds no experiment to resume");

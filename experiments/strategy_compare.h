@@ -3,8 +3,11 @@
 // each run: its best reward, the median reward of its last 20 % of trials
 // (does the sampler move to better regions?), and the hypervolume of its
 // accuracy-latency front (search::hypervolume, one reference latency for all
-// runs); per strategy, the medians of those over its runs. Read-only, no
-// LibTorch; mnas_report --compare prints it and writes its HTML page.
+// runs); per strategy, the medians of those over its runs. With multi-fidelity
+// children (search/asha.h) every figure is of the rung-0 results (the trial
+// rows): every trial has one, all at the same budget, and they are the
+// rewards the strategy learned from. Read-only, no LibTorch; mnas_report
+// --compare prints it and writes its HTML page.
 #pragma once
 
 #include <cstdint>

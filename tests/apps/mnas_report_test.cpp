@@ -34,10 +34,16 @@ TEST(MnasReport, CompareSummarisesEachStrategyFromItsTrials) {
   char tmpl[] = "/tmp/mnas_compare_XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);
   const std::string dir = tmpl;
+  // Single-fidelity searches (no "rungs"), so that every trial's listed
+  // result is its rung-0 result, the one --compare uses.
+  {
+    std::ofstream cfg(dir + "/one-rung.json");
+    cfg << R"({"objective": "synthetic", "budget": 10, "strategy": {"name": "random"}})";
+  }
   for (const std::string s : {"random", "evolution"}) {
     const auto r = mnas::testing::run_command(
-        mnas::testing::app_path("mnas_search") + " --objective synthetic --strategy " + s +
-        " --budget 10 --measure-top 0 --quiet --threads 1 --db " + dir + "/" + s + ".db");
+        mnas::testing::app_path("mnas_search") + " --config " + dir + "/one-rung.json --strategy " + s +
+        " --measure-top 0 --quiet --threads 1 --db " + dir + "/" + s + ".db");
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   const std::string report = mnas::testing::app_path("mnas_report");

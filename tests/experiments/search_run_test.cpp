@@ -282,6 +282,9 @@ TEST_F(SearchRunTest, DefaultLatencyDeviceIsPixel1AndCpuIsOneFlagAway) {
   const auto cpu = stored_device(path("cpu.db"));
   EXPECT_EQ(cpu.device, "cpu");
   EXPECT_FALSE(latency::uses_profile(cpu));
+  // "auto" is stored as the engine it chose, so a resume keeps it.
+  const auto& engines = latency::engine_names();
+  EXPECT_NE(std::find(engines.begin(), engines.end(), cpu.engine), engines.end()) << cpu.engine;
 }
 
 TEST_F(SearchRunTest, SameSeedSameSearch) {
@@ -538,7 +541,9 @@ TEST_F(SearchRunTest, RungsPromoteTheTopThirdAndTheReportRanksByRung) {
   }
   // A promotion needs the rung below: rung 2 only from rung 1.
   for (const auto& [index, rs] : by_trial) {
-    if (rs.count(2)) EXPECT_TRUE(rs.count(1)) << "trial " << index;
+    if (rs.count(2)) {
+      EXPECT_TRUE(rs.count(1)) << "trial " << index;
+    }
   }
   // The final top 9 of rung 0 all reached rung 1 (ASHA may have promoted a
   // few more that later fell out of the top third).
