@@ -187,7 +187,7 @@ int main(int argc, char** argv) {
     bool report_only = false;
     std::vector<std::string> named{"mnasnet-a1", "mnasnet-b1", "mnasnet-small", "mobilenet-v2"};
     std::vector<Variant> proxies;
-    Variant reference{"reference", json::parse(kDefaultReference), 1};
+    Variant reference{"reference", json::parse(kDefaultReference), 1, json()};
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
       auto value = [&]() -> std::string {
@@ -216,7 +216,7 @@ int main(int argc, char** argv) {
         if (eq == std::string::npos || eq == 0) {
           throw mnas::ConfigError("--proxy '" + v + "': expected NAME=JSON, e.g. ninth={\"epochs\":0.111}");
         }
-        proxies.push_back({v.substr(0, eq), json::parse(v.substr(eq + 1)), 0});
+        proxies.push_back({v.substr(0, eq), json::parse(v.substr(eq + 1)), 0, json()});
       } else if (a == "--reference") {
         reference.overrides = json::parse(value());
       } else if (a == "--report-only") {
@@ -232,7 +232,7 @@ int main(int argc, char** argv) {
     if (n_random < 0 || seeds < 1 || threads < 1) {
       throw mnas::ConfigError("--archs must be >= 0, --seeds and --threads >= 1");
     }
-    if (proxies.empty()) proxies.push_back({"full", json::object(), 0});
+    if (proxies.empty()) proxies.push_back({"full", json::object(), 0, json()});
     for (auto& p : proxies) p.seeds = seeds;
 
     const json base = mnas::load_json_file(std::string(MNAS_SOURCE_DIR) + "/experiments/proxy-fashion.json", "the default proxy");
