@@ -8,6 +8,8 @@
 # return at once, interrupted ones continue (--resume).
 #   bench/strategies.sh [BUILD_DIR] [OUT_DIR] [SEEDS] [extra mnas_search flags...]
 # e.g. bench/strategies.sh build runs/strategies 3 --budget 100
+# STRATEGIES (default "ppo random evolution") picks and orders the strategies,
+# e.g. STRATEGIES="ppo random" first, then STRATEGIES=evolution.
 set -euo pipefail
 build=${1:-build}
 out=${2:-strategies}
@@ -17,7 +19,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$out"
 dbs=()
 for seed in $(seq 1 "$seeds"); do
-  for strategy in ppo random evolution; do
+  for strategy in ${STRATEGIES:-ppo random evolution}; do
     db="$out/$strategy-$seed.db"
     dbs+=("$db")
     start=$(date +%s)
