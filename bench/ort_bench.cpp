@@ -16,7 +16,8 @@
 //       each relative to mnasnet-b1 in its own engine, and ranked by the
 //       experiment's reward ACC * (LAT/T)^w with T = B1's latency in that
 //       engine, next to the ranking by the DB's own latency (the search's
-//       deploy device, e.g. pixel1). Prints the TOP (default 5) of each,
+//       deploy device, e.g. pixel1); then the same with the other reward
+//       preset (soft <-> hard) at the same T. Prints the TOP (default 5) of each,
 //       their overlaps and Kendall's tau between the three reward rankings
 //       and between the three latency rankings. Post hoc: the same sampled
 //       architectures; a search that targeted another runtime would also
@@ -168,7 +169,7 @@ int winners(const std::string& path, int top) {
   // (so T is "as fast as B1" there; with the soft reward T only scales all
   // rewards alike and the rankings do not depend on it).
   std::vector<std::string> names{config.deploy.device.empty() ? "db" : config.deploy.device};
-  std::vector<std::vector<double>> lat(1), reward(1);
+  std::vector<std::vector<double>> lat(1);
   for (const auto& t : trials) lat[0].push_back(*t.latency_ms);
   latency::MeasureOptions o;
   for (const char* engine : {"onednn", "onnxruntime"}) {
@@ -180,33 +181,40 @@ int winners(const std::string& path, int top) {
     names.push_back(engine);
     lat.push_back(v);
   }
-  for (size_t s = 0; s < lat.size(); ++s) {
-    reward.resize(lat.size());
-    for (size_t i = 0; i < n; ++i) reward[s].push_back(search::reward(*trials[i].accuracy, lat[s][i], config.reward));
-  }
-  std::printf("%s: %zu rewarded trials; reward %s, T %.1f ms; host engines relative to mnasnet-b1 in each "
-              "(T = B1's latency there)\n",
-              path.c_str(), n, search::to_string(config.reward.kind), config.reward.target_ms);
-  std::vector<std::vector<size_t>> order;
-  for (const auto& r : reward) order.push_back(best_first(r));
-  for (size_t s = 0; s < lat.size(); ++s) {
-    std::printf("top %d by reward with %s latency:\n%6s %8s", top, names[s].c_str(), "trial", "top1");
-    for (const auto& name : names) std::printf(" %12s", name.c_str());
-    std::printf(" %8s\n", "reward");
-    for (int k = 0; k < top; ++k) {
-      const size_t i = order[s][size_t(k)];
-      std::printf("%6lld %8.4f", static_cast<long long>(trials[i].index), *trials[i].accuracy);
-      for (size_t u = 0; u < lat.size(); ++u) std::printf(" %12.2f", lat[u][i]);
-      std::printf(" %8.4f\n", reward[s][i]);
+  // The experiment's reward, then the other preset (soft <-> hard) at the
+  // same T: the soft exponent (-0.07) damps latency, the hard one does not.
+  auto other = config.reward;
+  other.kind = config.reward.kind == search::RewardKind::kHard ? search::RewardKind::kSoft : search::RewardKind::kHard;
+  other = search::with_preset(other, other.kind);
+  for (const auto& rc : {config.reward, other}) {
+    std::vector<std::vector<double>> reward(lat.size());
+    for (size_t s = 0; s < lat.size(); ++s)
+      for (size_t i = 0; i < n; ++i) reward[s].push_back(search::reward(*trials[i].accuracy, lat[s][i], rc));
+    std::printf("\n%s: %zu rewarded trials; reward %s%s, T %.1f ms; host engines relative to mnasnet-b1 in "
+                "each (T = B1's latency there)\n",
+                path.c_str(), n, search::to_string(rc.kind), rc.kind == config.reward.kind ? " (the search's)" : "",
+                rc.target_ms);
+    std::vector<std::vector<size_t>> order;
+    for (const auto& r : reward) order.push_back(best_first(r));
+    for (size_t s = 0; s < lat.size(); ++s) {
+      std::printf("top %d by reward with %s latency:\n%6s %8s", top, names[s].c_str(), "trial", "top1");
+      for (const auto& name : names) std::printf(" %12s", name.c_str());
+      std::printf(" %8s\n", "reward");
+      for (int k = 0; k < top; ++k) {
+        const size_t i = order[s][size_t(k)];
+        std::printf("%6lld %8.4f", static_cast<long long>(trials[i].index), *trials[i].accuracy);
+        for (size_t u = 0; u < lat.size(); ++u) std::printf(" %12.2f", lat[u][i]);
+        std::printf(" %8.4f\n", reward[s][i]);
+      }
     }
+    for (size_t a = 0; a < lat.size(); ++a)
+      for (size_t b = a + 1; b < lat.size(); ++b) {
+        std::printf("%s vs %s: top-%d overlap %d, top-1 %s; Kendall tau of rewards %.3f, of latencies %.3f\n",
+                    names[a].c_str(), names[b].c_str(), top, overlap(order[a], order[b], top),
+                    order[a][0] == order[b][0] ? "same" : "differs", mnas::kendall_tau(reward[a], reward[b]),
+                    mnas::kendall_tau(lat[a], lat[b]));
+      }
   }
-  for (size_t a = 0; a < lat.size(); ++a)
-    for (size_t b = a + 1; b < lat.size(); ++b) {
-      std::printf("%s vs %s: top-%d overlap %d, top-1 %s; Kendall tau of rewards %.3f, of latencies %.3f\n",
-                  names[a].c_str(), names[b].c_str(), top, overlap(order[a], order[b], top),
-                  order[a][0] == order[b][0] ? "same" : "differs", mnas::kendall_tau(reward[a], reward[b]),
-                  mnas::kendall_tau(lat[a], lat[b]));
-    }
   return 0;
 }
 

@@ -10,9 +10,10 @@
 // timed there: interleaved rounds, warm-up, min/max runs and time as the
 // LibTorch engines (latency/timing.h), each run or round followed by a run
 // of the reference network (mnasnet-b1, also in ONNX Runtime) whose time the
-// caller normalises by. NOTE: node's threads are not pinned to one CPU (the
-// LibTorch engines pin single-thread runs); ONNX Runtime runs in node's
-// worker threads, which mnas does not control.
+// caller normalises by. Single-thread timing pins every thread of node to
+// the CPU the LibTorch engines pin their timing thread to (the last one the
+// calling thread may use) for the duration of each timing request
+// (onnxruntime::TimingRequest::cpu), unless MeasureOptions::pin is off.
 #pragma once
 
 #include <string>

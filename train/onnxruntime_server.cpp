@@ -2,6 +2,7 @@
 #include "train/onnxruntime_server.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -180,6 +181,49 @@ Tensor Server::run(const std::string& name, const Tensor& input) {
   return t;
 }
 
+namespace {
+
+// The affinity of every thread of a process, pinned to one CPU while it lives
+// and restored by the destructor (threads that started in between inherit the
+// pin from their creator and are left as they are).
+class PinnedProcess {
+ public:
+  PinnedProcess(pid_t pid, int cpu) {
+    if (cpu < 0) return;
+    if (cpu >= CPU_SETSIZE) throw ConfigError("ONNX Runtime timing: CPU " + std::to_string(cpu) + " does not exist");
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    std::error_code ec;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+      const pid_t tid = static_cast<pid_t>(std::stol(task.path().filename().string()));
+      cpu_set_t old;
+      if (sched_getaffinity(tid, sizeof old, &old) != 0) continue;  // the thread has ended
+      if (sched_setaffinity(tid, sizeof one, &one) != 0) {
+        const int err = errno;
+        restore();
+        if (err == EINVAL) {
+          throw ConfigError("ONNX Runtime timing: CPU " + std::to_string(cpu) + " is not one this process may use");
+        }
+        continue;  // ESRCH: the thread has ended
+      }
+      saved_.push_back({tid, old});
+    }
+  }
+  ~PinnedProcess() { restore(); }
+  PinnedProcess(const PinnedProcess&) = delete;
+  PinnedProcess& operator=(const PinnedProcess&) = delete;
+
+ private:
+  void restore() {
+    for (const auto& [tid, mask] : saved_) sched_setaffinity(tid, sizeof mask, &mask);
+    saved_.clear();
+  }
+  std::vector<std::pair<pid_t, cpu_set_t>> saved_;
+};
+
+}  // namespace
+
 std::vector<std::vector<TimedRound>> Server::time(const TimingRequest& q) {
   if (q.models.empty()) throw ConfigError("ONNX Runtime timing: no models given");
   if (q.rounds < 1 || q.min_runs < 1 || q.max_runs < 1 || q.warmup < 0 || q.round_warmup < 0 ||
@@ -191,6 +235,7 @@ std::vector<std::vector<TimedRound>> Server::time(const TimingRequest& q) {
                {"per_run", q.per_run}, {"rounds", q.rounds},         {"warmup", q.warmup},
                {"round_warmup", q.round_warmup}, {"min_runs", q.min_runs}, {"max_runs", q.max_runs},
                {"min_time_ms", q.min_time_ms}};
+  PinnedProcess pinned(pid_, q.cpu);
   const json j = json::parse(request(r.dump()));
   std::vector<std::vector<TimedRound>> out;
   for (const auto& model : j.at("rounds")) {

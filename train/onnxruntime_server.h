@@ -34,6 +34,11 @@ struct TimingRequest {
   int min_runs = 30;
   int max_runs = 400;
   double min_time_ms = 400;
+  // >= 0: every thread of the node process is pinned to this CPU for the
+  // request (sched_setaffinity) and given back its own affinity afterwards,
+  // as the LibTorch engines pin their single timing thread (latency/engine.h).
+  // A CPU the process may not use: ConfigError.
+  int cpu = -1;
 };
 
 // One model's runs in one round.
@@ -52,6 +57,7 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   const std::string& version() const { return version_; }
+  pid_t pid() const { return pid_; }  // node's process id
 
   // Loads the ONNX file `path` as `name` (replacing a model of that name)
   // with `settings`; timed runs feed it a fixed pseudo-random input of

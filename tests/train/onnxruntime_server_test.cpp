@@ -1,16 +1,23 @@
 // The long-lived ONNX Runtime server (train/onnxruntime_server.h, node
 // tools/onnxruntime/serve.js): outputs of a hand-built graph with known
 // values, timings of several models in interleaved rounds with reference
-// runs, a bad model file that is a clear error naming it while the server
-// keeps serving, and a missing package that names scripts/setup.sh.
+// runs, node pinned to one CPU during a timing request and given back its
+// affinity after it, a bad model file that is a clear error naming it while
+// the server keeps serving, and a missing package that names
+// scripts/setup.sh.
 #include "train/onnxruntime_server.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <set>
+#include <string>
 
 #include "common/error.h"
 #include "tests/common/affine_onnx_model.h"
@@ -72,6 +79,60 @@ TEST(OnnxRuntimeServer, TimesModelsInInterleavedRoundsWithReferenceRuns) {
   q.per_run = false;  // one reference run per round's window
   for (const auto& rounds : s.time(q)) {
     for (const auto& r : rounds) EXPECT_EQ(r.reference_ms.size(), 1u);
+  }
+  fs::remove(model);
+}
+
+// The "Cpus_allowed_list" of every thread of process `pid`, as the kernel reports it.
+std::set<std::string> thread_cpu_lists(pid_t pid) {
+  std::set<std::string> lists;
+  std::error_code ec;
+  for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::ifstream status(task.path() / "status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.rfind("Cpus_allowed_list:", 0) == 0) lists.insert(line.substr(line.find_first_not_of(" \t", 18)));
+    }
+  }
+  return lists;
+}
+
+TEST(OnnxRuntimeServer, PinsEveryNodeThreadToTheRequestedCpuWhileTimingAndRestoresThem) {
+  MNAS_SKIP_WITHOUT_ONNXRUNTIME();
+  cpu_set_t mask;
+  ASSERT_EQ(sched_getaffinity(0, sizeof mask, &mask), 0);
+  int cpu = -1;
+  for (int c = 0; c < CPU_SETSIZE; ++c) if (CPU_ISSET(c, &mask)) cpu = c;
+  const std::string model = write_affine_model(temp_path("pinned.onnx"));
+  Server s;
+  s.load("m", model, Settings{});
+  const auto before = thread_cpu_lists(s.pid());
+  ASSERT_FALSE(before.empty());
+  TimingRequest q;
+  q.models = {"m"};
+  q.min_runs = 1;
+  q.max_runs = 1 << 30;
+  q.min_time_ms = 1500;  // long enough to look at the threads while it runs
+  q.cpu = cpu;
+  auto timing = std::async(std::launch::async, [&] { return s.time(q); });
+  bool seen_pinned = false;
+  while (!seen_pinned && timing.wait_for(std::chrono::milliseconds(20)) != std::future_status::ready) {
+    seen_pinned = thread_cpu_lists(s.pid()) == std::set<std::string>{std::to_string(cpu)};
+  }
+  EXPECT_FALSE(timing.get().empty());
+  EXPECT_TRUE(seen_pinned) << "node's threads were never all on CPU " << cpu << " during the request";
+  EXPECT_EQ(thread_cpu_lists(s.pid()), before);  // given back
+  q.min_time_ms = 0;
+  q.cpu = CPU_SETSIZE - 1;  // not a CPU of this machine
+  if (!CPU_ISSET(q.cpu, &mask)) {
+    try {
+      s.time(q);
+      ADD_FAILURE() << "a CPU the process may not use was accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("CPU " + std::to_string(q.cpu)), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(thread_cpu_lists(s.pid()), before);
+    EXPECT_FALSE(s.time(TimingRequest{{"m"}, {}, true, 1, 0, 0, 1, 1, 0}).empty());  // still serving
   }
   fs::remove(model);
 }
