@@ -196,9 +196,9 @@ ModelFile read_onnx(const std::string& path) {
   if (!in) throw Error("cannot read ONNX file '" + path + "'");
   onnx::ModelProto m;
   if (!m.ParseFromIstream(&in) || !m.has_graph() || m.graph().input_size() < 1 || m.graph().output_size() < 1) {
+    const bool named_onnx = ends_with(path, ".onnx") || ends_with(path, ".ONNX");
     throw Error("'" + path + "' is " +
-                (ends_with(path, ".onnx") || ends_with(path, ".ONNX") ? "not an ONNX model"
-                                                                      : "neither an mnas checkpoint nor an ONNX model") +
+                (named_onnx ? "not an ONNX model" : "not an mnas checkpoint, an ONNX or a TFLite model") +
                 " (truncated or corrupt?)");
   }
   const std::string what = "ONNX file '" + path + "'";
@@ -338,6 +338,8 @@ ClassifyRun classify_images(const ClassifyOptions& o, const std::vector<std::str
     run.num_classes = file.num_classes;
     run.normalisation = file.normalisation;
     run.io = file.int8_input || file.int8_output ? "int8" : "float32";
+    // Arm NN's name is known before a run (ONNX Runtime's version is not).
+    if (format == Format::kTfLite) run.runtime = tflite_runtime_name();
     model_names = file.class_names;
   } else {
     net = load_checkpoint_model(o.model, o.use_ema, &info);
@@ -422,7 +424,6 @@ ClassifyRun classify_images(const ClassifyOptions& o, const std::vector<std::str
       } catch (const Error& e) {
         throw Error("Arm NN cannot classify with '" + o.model + "': " + e.what());
       }
-      run.runtime = tflite_runtime_name();
       const size_t values = r.output.size() + r.output_int8.size();
       if (r.output_shape.size() != 2 || r.output_shape[1] < 1 || values != size_t(padded) * r.output_shape[1] ||
           r.output_int8.empty() != !file.int8_output) {
