@@ -38,7 +38,9 @@
 namespace mnas::train {
 
 struct ClassifyOptions {
-  std::string model;        // an mnas checkpoint (a zip archive), a TFLite file, or an ONNX file (.onnx or any other content)
+  // An mnas checkpoint (a zip archive), a TFLite file ("TFL3" at byte 4 or
+  // *.tflite), or an ONNX file (*.onnx or any other content).
+  std::string model;
   std::string labels_file;  // one label per line; empty = the model's class names
   int top_k = 5;            // >= 1 (capped at the number of classes)
   bool use_ema = true;      // checkpoint: EMA weights when it has them
@@ -58,10 +60,12 @@ struct ImageClassification {
 
 struct ClassifyRun {
   std::string model;
-  std::string runtime;        // "LibTorch 1.13.1" | "ONNX Runtime 1.30.0" | "Arm NN 22.0.0 (TfLite parser, CpuRef backend)"
-  std::string io = "float32"; // "float32", or "int8": the file has quantized I/O
+  // "LibTorch 1.13.1" | "ONNX Runtime 1.30.0" | "Arm NN 22.0.0 (TfLite parser, CpuRef backend)"
+  std::string runtime;
+  std::string io = "float32";  // "float32", or "int8": the file has quantized I/O
   int image_size = 0, channels = 0, num_classes = 0;
-  std::string normalisation;  // e.g. "fashion-mnist (checkpoint)", "fashion-mnist (ONNX metadata)", "... (TFLite metadata)"
+  // e.g. "fashion-mnist (checkpoint)", "fashion-mnist (ONNX metadata)", "synthetic (TFLite metadata)"
+  std::string normalisation;
   std::vector<ImageClassification> images;  // in the order given
   int failed() const;
 };

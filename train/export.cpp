@@ -365,7 +365,8 @@ ExportReport export_checkpoint(const ExportOptions& o) {
     const LabelledImages calib = checkpoint_images(info, /*train=*/true, o.calibration, /*seed=*/0);
     const quant::Ranges ranges = calibrate(net, calib.images);
     report.calibration_images = static_cast<int>(calib.images.size(0));
-    // Quantized I/O: the parameters of the files' int8 "input" and "logits".
+    // Quantized I/O: the parameters of the files' int8 "input" and "logits" (the walk names the
+    // classifier module "classifier", model/network_walk.h).
     const quant::Params in_q = quant::activation_params(quant::at(ranges, quant::kInputKey));
     const quant::Params logits_q = quant::activation_params(quant::at(ranges, quant::key("classifier", "logits")));
     if (o.int8_io) {

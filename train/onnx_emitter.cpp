@@ -105,7 +105,8 @@ std::string OnnxEmitter::classifier(const std::string& x, const model::Classifie
   int_attr(gemm, "transB", 1);
   if (int8_io_) {
     // The int8 "logits": one QuantizeLinear with the classifier's output range.
-    const auto [scale, zero] = qparam_inits(quant::activation_params(quant::at(*int8_, quant::key(c.module, "logits"))));
+    const quant::Params q = quant::activation_params(quant::at(*int8_, quant::key(c.module, "logits")));
+    const auto [scale, zero] = qparam_inits(q);
     node("QuantizeLinear", {gemm->output(0), scale, zero}, "logits");
   }
   return "logits";

@@ -48,7 +48,9 @@ function parseArgs(argv) {
     else if (f === '--output') a.output = valueOf(i++, f);
     else if (f === '--input-type') {
       a.inputType = valueOf(i++, f);
-      if (!['float32', 'int8'].includes(a.inputType)) fail('--input-type must be float32 or int8, got \'' + a.inputType + '\'');
+      if (!['float32', 'int8'].includes(a.inputType)) {
+        fail('--input-type must be float32 or int8, got \'' + a.inputType + '\'');
+      }
     }
     else if (f === '--shape') {
       const s = valueOf(i++, f);
