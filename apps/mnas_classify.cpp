@@ -1,5 +1,6 @@
 // mnas_classify: image files -> top-5 labels with probabilities, with a
-// checkpoint (LibTorch) or an exported ONNX file (ONNX Runtime).
+// checkpoint (LibTorch), an exported ONNX file (ONNX Runtime) or an exported
+// TFLite file (Arm NN).
 #include <boost/program_options.hpp>
 
 #include <iostream>
@@ -14,13 +15,14 @@ namespace {
 
 constexpr const char* kUsage =
     "Usage: mnas_classify MODEL IMAGE... [--labels FILE] [--top K] [--json] [--no-ema]\n"
-    "  MODEL: an mnas checkpoint (LibTorch) or an exported .onnx file (ONNX Runtime)\n";
+    "  MODEL: an mnas checkpoint (LibTorch), an exported .onnx file (ONNX Runtime) or .tflite file (Arm NN);\n"
+    "         float or int8, with float or int8 (--int8-io) input and output\n";
 
 int run(int argc, char** argv) {
   po::options_description opts("Options");
   opts.add_options()
       ("help,h", "show this help")
-      ("model", po::value<std::string>(), "mnas checkpoint or .onnx file (mnas_export --onnx)")
+      ("model", po::value<std::string>(), "mnas checkpoint, .onnx or .tflite file (mnas_export)")
       ("images", po::value<std::vector<std::string>>(), "image files (PNG, JPEG, ...; any size)")
       ("labels", po::value<std::string>(), "one label per line, line i = class i (default: the model's class names)")
       ("top", po::value<int>()->default_value(5), "labels per image")
@@ -57,7 +59,7 @@ int run(int argc, char** argv) {
     std::cout << mnas::train::classify_json(r).dump(2) << "\n";
   } else {
     std::cout << "# " << r.model << " in " << r.runtime << ", " << r.image_size << "x" << r.image_size << "x"
-              << r.channels << ", normalisation " << r.normalisation << "\n"
+              << r.channels << (r.io == "int8" ? " int8 I/O" : "") << ", normalisation " << r.normalisation << "\n"
               << mnas::train::classify_text(r);
   }
   return r.failed() > 0 ? 1 : 0;

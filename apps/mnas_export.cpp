@@ -1,7 +1,8 @@
 // mnas_export: a trained checkpoint -> ONNX, TorchScript and/or TFLite, verified
 // against LibTorch (ONNX in OpenCV DNN and ONNX Runtime, TFLite in Arm NN, TorchScript in LibTorch), or --info: the checkpoint's
 // architecture as JSON (canonical block strings, GlobalParams, step). --int8: post-training int8 ONNX
-// (QDQ) and TFLite, checked against the float model on test images (train/export.h).
+// (QDQ) and TFLite, checked against the float model on test images (train/export.h); --int8-io: with
+// int8 input and logits.
 #include <boost/program_options.hpp>
 
 #include <filesystem>
@@ -22,14 +23,17 @@ namespace {
 constexpr const char* kUsage =
     "Usage: mnas_export CHECKPOINT [--onnx FILE] [--torchscript FILE] [--tflite FILE] [--batch N] [--no-verify]\n"
     "                  [--tolerance ATOL] [--rtol RTOL]\n"
-    "                  [--int8 | --onnx-int8 FILE | --tflite-int8 FILE] [--calibration N] [--int8-images N]\n"
+    "                  [--int8 | --onnx-int8 FILE | --tflite-int8 FILE] [--int8-io] [--calibration N]\n"
+    "                  [--int8-images N]\n"
     "       mnas_export CHECKPOINT --info\n"
     "--int8 also writes int8 post-training-quantized versions of the --onnx and --tflite files next to them,\n"
     "'.int8' before the extension (a1.onnx -> a1.int8.onnx, a1.tflite -> a1.int8.tflite); --onnx-int8 and\n"
     "--tflite-int8 name int8 files explicitly (no float file needed). int8: activation ranges calibrated on N\n"
-    "training images, weights per output channel; float input and logits; verified (ONNX in ONNX Runtime,\n"
-    "TFLite in Arm NN) on --int8-images test images: top-1 agreement with the float model >= 99 %, accuracy\n"
-    "drop <= 1 point.\n";
+    "training images, weights per output channel; float input and logits, or with --int8-io int8 \"input\" and\n"
+    "\"logits\" tensors (quantized I/O: quantize the normalised image with the input's scale and zero point,\n"
+    "printed as input_quantization); verified (ONNX in ONNX Runtime, TFLite in Arm NN) on --int8-images test\n"
+    "images: top-1 agreement with the float model >= 99 %, accuracy drop <= 1 point. \"io\" in the output says\n"
+    "each file's input/output type.\n";
 
 // `path` with ".int8" before its extension.
 std::string int8_name(const std::string& path) {
@@ -56,6 +60,7 @@ int run(int argc, char** argv) {
       ("int8", "also write int8 versions of the --onnx / --tflite files (FILE.int8.onnx, FILE.int8.tflite)")
       ("onnx-int8", po::value<std::string>(), "write int8 ONNX (QDQ) here, verified in ONNX Runtime")
       ("tflite-int8", po::value<std::string>(), "write int8 TFLite here, verified in Arm NN")
+      ("int8-io", "int8 files with int8 input and logits (quantized I/O) instead of float ones")
       ("calibration", po::value<int>()->default_value(256), "training images calibrating the int8 ranges (>= 1)")
       ("int8-images", po::value<int>()->default_value(500), "test images verifying the int8 files (>= batch)")
       ("info", "print the checkpoint's architecture and step as JSON");
@@ -109,6 +114,12 @@ int run(int argc, char** argv) {
       o.tflite_int8_path.empty()) {
     std::cerr << "mnas_export: nothing to do: give --onnx, --torchscript, --tflite, --onnx-int8 and/or "
                  "--tflite-int8 FILE (or --info)\n" << kUsage;
+    return 2;
+  }
+  o.int8_io = vm.count("int8-io") > 0;
+  if (o.int8_io && o.onnx_int8_path.empty() && o.tflite_int8_path.empty()) {
+    std::cerr << "mnas_export: --int8-io applies to the int8 files: give --int8, --onnx-int8 or --tflite-int8\n"
+              << kUsage;
     return 2;
   }
   o.calibration = vm["calibration"].as<int>();

@@ -1,5 +1,6 @@
 // Classification of image files with a trained mnas model: a checkpoint run
-// in LibTorch or an exported ONNX file run in ONNX Runtime (mnas_classify).
+// in LibTorch, an exported ONNX file run in ONNX Runtime or an exported
+// TFLite file run in Arm NN (train/tflite_runtime.h) (mnas_classify).
 // Library mnas::classify. Torch-free header.
 //
 // Each image (PNG, JPEG, anything OpenCV decodes, any size) is prepared as the
@@ -11,10 +12,22 @@
 //    and eval crop from its TrainConfig (dataset_traits gives mean/stddev).
 //  - ONNX: image size and channels from the input shape [N, C, H, W];
 //    normalisation, eval crop and class names from the metadata_props that
-//    mnas_export writes (train/export.h kOnnxMeta*). A file without them is
-//    assumed to be normalised as mnas trains: 1 channel as Fashion-MNIST
-//    (mean 0.2860, stddev 0.3530), 3 channels as ImageNet, no eval crop
-//    (ClassifyRun::normalisation says which).
+//    mnas_export writes (train/export.h kOnnxMeta*).
+//  - TFLite (the flatbuffer identifier "TFL3" at byte 4, or a name ending
+//    in .tflite): image size and channels from the input shape [N, H, W, C];
+//    normalisation, eval crop and class names from the model's metadata
+//    entry "mnas" (train/tflite_model.h kTfLiteMetadataName).
+//  - An ONNX or TFLite file without that metadata is assumed to be
+//    normalised as mnas trains: 1 channel as Fashion-MNIST (mean 0.2860,
+//    stddev 0.3530, its class names when there are 10 classes), 3 channels as
+//    ImageNet, no eval crop (ClassifyRun::normalisation says which).
+//  - Quantized I/O (int8 ONNX or TFLite files exported with --int8-io): an
+//    int8 input gets the prepared image quantized with its scale and zero
+//    point (train/quantize.h quantize_int8; ONNX: the parameters of the
+//    DequantizeLinear that reads the input, TFLite: the tensor's), an int8
+//    output is dequantized with its parameters (ONNX: of the QuantizeLinear
+//    that writes it) before the softmax. Float and int8 files (also int8
+//    files with float I/O) are classified alike.
 #pragma once
 
 #include <string>
@@ -25,7 +38,9 @@
 namespace mnas::train {
 
 struct ClassifyOptions {
-  std::string model;        // an mnas checkpoint (a zip archive), or an ONNX file (.onnx or any other content)
+  // An mnas checkpoint (a zip archive), a TFLite file ("TFL3" at byte 4 or
+  // *.tflite), or an ONNX file (*.onnx or any other content).
+  std::string model;
   std::string labels_file;  // one label per line; empty = the model's class names
   int top_k = 5;            // >= 1 (capped at the number of classes)
   bool use_ema = true;      // checkpoint: EMA weights when it has them
@@ -45,9 +60,12 @@ struct ImageClassification {
 
 struct ClassifyRun {
   std::string model;
-  std::string runtime;        // "LibTorch 1.13.1" | "ONNX Runtime 1.30.0"
+  // "LibTorch 1.13.1" | "ONNX Runtime 1.30.0" | "Arm NN 22.0.0 (TfLite parser, CpuRef backend)"
+  std::string runtime;
+  std::string io = "float32";  // "float32", or "int8": the file has quantized I/O
   int image_size = 0, channels = 0, num_classes = 0;
-  std::string normalisation;  // e.g. "fashion-mnist (checkpoint)", "fashion-mnist (ONNX metadata)"
+  // e.g. "fashion-mnist (checkpoint)", "fashion-mnist (ONNX metadata)", "synthetic (TFLite metadata)"
+  std::string normalisation;
   std::vector<ImageClassification> images;  // in the order given
   int failed() const;
 };
@@ -56,12 +74,14 @@ struct ClassifyRun {
 // cannot be read or decoded gets an error naming the file, and the others are
 // still classified. Throws ConfigError for bad options, a labels file that
 // cannot be read or whose line count is not the model's class count, and
-// mnas::Error naming the model when it cannot be loaded (missing, truncated,
-// not a checkpoint / not an ONNX model, input shape not [N, C, H, W]) or ONNX
-// Runtime cannot run (node or onnxruntime-node missing: names scripts/setup.sh).
+// mnas::Error naming the model when it cannot be loaded (missing, truncated
+// or corrupt, not a checkpoint / ONNX / TFLite model, input shape not
+// [N, C, H, W] (ONNX) or [N, H, W, C] (TFLite), I/O neither float32 nor int8
+// with known parameters) or its runtime cannot run it (ONNX Runtime: node or
+// onnxruntime-node missing, names scripts/setup.sh; Arm NN rejects it).
 ClassifyRun classify_images(const ClassifyOptions& options, const std::vector<std::string>& files);
 
-// {"model", "runtime", "image_size", "channels", "normalisation", "images":
+// {"model", "runtime", "io", "image_size", "channels", "normalisation", "images":
 // [{"file", "top": [{"index", "label", "probability"}]} | {"file", "error"}]}.
 nlohmann::json classify_json(const ClassifyRun& run);
 

@@ -29,6 +29,7 @@
 #include "train/onnx_emitter.h"
 #include "train/onnxruntime_runner.h"
 #include "train/tflite_emitter.h"
+#include "train/tflite_model.h"
 #include "train/tflite_runtime.h"
 
 namespace mnas::train {
@@ -62,41 +63,75 @@ std::string describe(const Compared& c, const ExportOptions& o) {
 }
 
 
-// What a classifier needs besides the graph, as model metadata_props (read
-// by mnas_classify, train/classify.h): the kOnnxMeta* keys of export.h; mean
-// and stddev one per input channel, class names empty when not fixed.
-void add_inference_metadata(onnx::ModelProto& model, const CheckpointInfo& info) {
+// What a classifier needs besides the graph (read by mnas_classify,
+// train/classify.h): {"dataset", "mean", "stddev" (one per input channel),
+// "eval_crop", "class_names" (empty when not fixed)}. The TFLite files carry
+// this object (kTfLiteMetadataName), the ONNX files each value under its
+// kOnnxMeta* key of export.h ("mnas." + the name).
+nlohmann::json inference_metadata(const CheckpointInfo& info) {
   const DatasetTraits t = dataset_traits(info.config.dataset);
-  const int c = info.params.input_channels;
+  const int c = std::min(static_cast<int>(info.params.input_channels), 3);
+  return {{"dataset", info.config.dataset},
+          {"mean", std::vector<float>(t.mean.begin(), t.mean.begin() + c)},
+          {"stddev", std::vector<float>(t.stddev.begin(), t.stddev.begin() + c)},
+          {"eval_crop", info.config.eval_crop},
+          {"class_names", t.class_names}};
+}
+
+void add_inference_metadata(onnx::ModelProto& model, const CheckpointInfo& info) {
+  const nlohmann::json meta = inference_metadata(info);
   const auto add = [&](const std::string& key, const std::string& value) {
     auto* e = model.add_metadata_props();
     e->set_key(key);
     e->set_value(value);
   };
-  add(kOnnxMetaDataset, info.config.dataset);
-  add(kOnnxMetaMean, nlohmann::json(std::vector<float>(t.mean.begin(), t.mean.begin() + std::min(c, 3))).dump());
-  add(kOnnxMetaStddev,
-      nlohmann::json(std::vector<float>(t.stddev.begin(), t.stddev.begin() + std::min(c, 3))).dump());
-  add(kOnnxMetaEvalCrop, nlohmann::json(info.config.eval_crop).dump());
-  add(kOnnxMetaClassNames, nlohmann::json(t.class_names).dump());
+  add(kOnnxMetaDataset, meta["dataset"].get<std::string>());
+  add(kOnnxMetaMean, meta["mean"].dump());
+  add(kOnnxMetaStddev, meta["stddev"].dump());
+  add(kOnnxMetaEvalCrop, meta["eval_crop"].dump());
+  add(kOnnxMetaClassNames, meta["class_names"].dump());
+}
+
+// The TFLite file of `net` (float, or int8 with `int8` ranges) with the
+// inference metadata; its operator count in `operators`.
+std::vector<uint8_t> make_tflite(model::MnasNet& net, const model::ModuleWeights& weights,
+                                 const CheckpointInfo& info, int batch, const quant::Ranges* int8, bool int8_io,
+                                 int* operators) {
+  const auto& p = info.params;
+  TfLiteEmitter e(weights, p.bn_epsilon, batch, p.input_channels, p.image_size, p.num_classes, int8, int8_io);
+  model::emit_network(net->layers(), p.tf_same_padding, e, e.input());
+  *operators = e.operators();
+  return e.finish("MnasNet " + space::arch_to_string(space::decode_arch(info.block_strings)) +
+                      (int8 ? std::string(" (mnas, int8 post-training") + (int8_io ? ", int8 I/O)" : ")") : " (mnas)"),
+                  {{kTfLiteMetadataName, inference_metadata(info).dump()}});
+}
+
+// Float logits of an int8 file from its runtime's float or int8 output
+// (quantized I/O: dequantized with the logits' parameters).
+torch::Tensor logits_of(const std::vector<float>& f, const std::vector<int8_t>& q, const quant::Params& lp,
+                        int64_t n, int64_t classes) {
+  std::vector<float> v = q.empty() ? f : quant::dequantize_values(q, lp);
+  if (static_cast<int64_t>(v.size()) != n * classes) return torch::empty({0});
+  return torch::from_blob(v.data(), {n, classes}, torch::kFloat32).clone();
 }
 
 // The ONNX model of `net` (float, or int8 QDQ with `int8` ranges).
 onnx::ModelProto make_onnx(model::MnasNet& net, const model::ModuleWeights& weights, const CheckpointInfo& info,
-                           int batch, const quant::Ranges* int8, int* nodes) {
+                           int batch, const quant::Ranges* int8, bool int8_io, int* nodes) {
   const auto& p = info.params;
   onnx::ModelProto model;
   model.set_ir_version(onnx::IR_VERSION);
   model.set_producer_name("mnas");
   model.set_doc_string("MnasNet " + space::arch_to_string(space::decode_arch(info.block_strings)) +
-                       (int8 ? " (int8 QDQ, post-training quantization)" : ""));
+                       (int8 ? std::string(" (int8 QDQ, post-training quantization") + (int8_io ? ", int8 I/O)" : ")")
+                             : std::string()));
   auto* opset = model.add_opset_import();
   opset->set_domain("");
   opset->set_version(13);
   add_inference_metadata(model, info);
   auto* graph = model.mutable_graph();
   graph->set_name("mnasnet");
-  OnnxEmitter e(graph, weights, p.bn_epsilon, batch, p.input_channels, p.image_size, p.num_classes, int8);
+  OnnxEmitter e(graph, weights, p.bn_epsilon, batch, p.input_channels, p.image_size, p.num_classes, int8, int8_io);
   model::emit_network(net->layers(), p.tf_same_padding, e, e.input());
   *nodes = e.nodes();
   try {
@@ -202,7 +237,7 @@ ExportReport export_checkpoint(const ExportOptions& o) {
   const model::ModuleWeights weights(*net);
 
   if (!o.onnx_path.empty()) {
-    const onnx::ModelProto model = make_onnx(net, weights, info, o.batch, nullptr, &report.onnx_nodes);
+    const onnx::ModelProto model = make_onnx(net, weights, info, o.batch, nullptr, false, &report.onnx_nodes);
     onnx_file.emplace(o.onnx_path);
     const std::string tmp = onnx_file->temp_path();
     {
@@ -265,11 +300,8 @@ ExportReport export_checkpoint(const ExportOptions& o) {
   }
 
   if (!o.tflite_path.empty()) {
-    TfLiteEmitter e(weights, p.bn_epsilon, o.batch, p.input_channels, p.image_size, p.num_classes);
-    model::emit_network(net->layers(), p.tf_same_padding, e, e.input());
-    report.tflite_operators = e.operators();
     const std::vector<uint8_t> bytes =
-        e.finish("MnasNet " + space::arch_to_string(space::decode_arch(info.block_strings)) + " (mnas)");
+        make_tflite(net, weights, info, o.batch, nullptr, false, &report.tflite_operators);
     report.tflite_bytes = static_cast<long long>(bytes.size());
     tflite_file.emplace(o.tflite_path);
     const std::string tmp = tflite_file->temp_path();
@@ -333,6 +365,14 @@ ExportReport export_checkpoint(const ExportOptions& o) {
     const LabelledImages calib = checkpoint_images(info, /*train=*/true, o.calibration, /*seed=*/0);
     const quant::Ranges ranges = calibrate(net, calib.images);
     report.calibration_images = static_cast<int>(calib.images.size(0));
+    // Quantized I/O: the parameters of the files' int8 "input" and "logits" (the walk names the
+    // classifier module "classifier", model/network_walk.h).
+    const quant::Params in_q = quant::activation_params(quant::at(ranges, quant::kInputKey));
+    const quant::Params logits_q = quant::activation_params(quant::at(ranges, quant::key("classifier", "logits")));
+    if (o.int8_io) {
+      report.int8_input = in_q;
+      report.int8_logits = logits_q;
+    }
     LabelledImages test;
     torch::Tensor test_logits;
     if (o.verify) {
@@ -345,7 +385,8 @@ ExportReport export_checkpoint(const ExportOptions& o) {
       test_logits = net->forward(test.images);
     }
     if (!o.onnx_int8_path.empty()) {
-      const onnx::ModelProto model = make_onnx(net, weights, info, o.batch, &ranges, &report.onnx_int8_nodes);
+      const onnx::ModelProto model =
+          make_onnx(net, weights, info, o.batch, &ranges, o.int8_io, &report.onnx_int8_nodes);
       onnx_int8_file.emplace(o.onnx_int8_path);
       const std::string tmp = onnx_int8_file->temp_path();
       const std::string bytes = model.SerializeAsString();
@@ -359,7 +400,11 @@ ExportReport export_checkpoint(const ExportOptions& o) {
         }
         onnxruntime::Tensor in;
         in.shape = {o.batch, p.input_channels, p.image_size, p.image_size};
-        in.data.assign(test.images.data_ptr<float>(), test.images.data_ptr<float>() + test.images.numel());
+        if (o.int8_io) {
+          in.int8 = quant::quantize_values(test.images.data_ptr<float>(), test.images.numel(), in_q);
+        } else {
+          in.data.assign(test.images.data_ptr<float>(), test.images.data_ptr<float>() + test.images.numel());
+        }
         onnxruntime::Result ort;
         try {
           ort = onnxruntime::run(tmp, in);
@@ -367,20 +412,22 @@ ExportReport export_checkpoint(const ExportOptions& o) {
           throw Error(what + " not written: ONNX Runtime check failed: " + ex.what());
         }
         const int64_t n = test.images.size(0);
-        if (ort.output.data.size() != static_cast<size_t>(n * p.num_classes)) {
-          throw Error(what + " not written: ONNX Runtime returned " + std::to_string(ort.output.data.size()) +
+        if (ort.output.is_int8() != o.int8_io) {
+          throw Error(what + " not written: ONNX Runtime returned " + (ort.output.is_int8() ? "int8" : "float32") +
+                      " logits, expected " + (o.int8_io ? "int8" : "float32"));
+        }
+        const auto got = logits_of(ort.output.data, ort.output.int8, logits_q, n, p.num_classes);
+        if (got.numel() == 0) {
+          throw Error(what + " not written: ONNX Runtime returned " +
+                      std::to_string(std::max(ort.output.data.size(), ort.output.int8.size())) +
                       " values, expected " + std::to_string(n * p.num_classes));
         }
-        const auto got = torch::from_blob(ort.output.data.data(), {n, p.num_classes}, torch::kFloat32).clone();
         report.onnx_int8 = check_int8(got, test_logits, test.labels, o, what, "ONNX Runtime " + ort.version);
       }
     }
     if (!o.tflite_int8_path.empty()) {
-      TfLiteEmitter e(weights, p.bn_epsilon, o.batch, p.input_channels, p.image_size, p.num_classes, &ranges);
-      model::emit_network(net->layers(), p.tf_same_padding, e, e.input());
-      report.tflite_int8_operators = e.operators();
-      const std::vector<uint8_t> bytes = e.finish(
-          "MnasNet " + space::arch_to_string(space::decode_arch(info.block_strings)) + " (mnas, int8 post-training)");
+      const std::vector<uint8_t> bytes =
+          make_tflite(net, weights, info, o.batch, &ranges, o.int8_io, &report.tflite_int8_operators);
       report.tflite_int8_bytes = static_cast<long long>(bytes.size());
       tflite_int8_file.emplace(o.tflite_int8_path);
       const std::string tmp = tflite_int8_file->temp_path();
@@ -388,19 +435,23 @@ ExportReport export_checkpoint(const ExportOptions& o) {
       if (o.verify) {
         const std::string what = "int8 TFLite export '" + o.tflite_int8_path + "'";
         const torch::Tensor nhwc = test.images.permute({0, 2, 3, 1}).contiguous();
-        const std::vector<float> input(nhwc.data_ptr<float>(), nhwc.data_ptr<float>() + nhwc.numel());
         TfLiteRun run;
         try {
-          run = run_tflite(tmp, input);
+          if (o.int8_io) {
+            run = run_tflite_int8(tmp, quant::quantize_values(nhwc.data_ptr<float>(), nhwc.numel(), in_q));
+          } else {
+            run = run_tflite(tmp, std::vector<float>(nhwc.data_ptr<float>(), nhwc.data_ptr<float>() + nhwc.numel()));
+          }
         } catch (const Error& ex) {
           throw Error(what + " not written: " + ex.what());
         }
         const int64_t n = test.images.size(0);
-        if (run.output.size() != static_cast<size_t>(n * p.num_classes)) {
+        const auto got = logits_of(run.output, run.output_int8, logits_q, n, p.num_classes);
+        if (got.numel() == 0) {
           throw Error(what + " not written: " + tflite_runtime_name() + " returned " +
-                      std::to_string(run.output.size()) + " values, expected " + std::to_string(n * p.num_classes));
+                      std::to_string(std::max(run.output.size(), run.output_int8.size())) + " values, expected " +
+                      std::to_string(n * p.num_classes));
         }
-        const auto got = torch::from_blob(run.output.data(), {n, p.num_classes}, torch::kFloat32).clone();
         report.tflite_int8 = check_int8(got, test_logits, test.labels, o, what, tflite_runtime_name());
       }
     }
@@ -435,6 +486,7 @@ nlohmann::json export_report_json(const ExportReport& r, const ExportOptions& o)
                           {"top1_agreement", r.onnxruntime_top1_agreement}});
     }
     out["onnx"] = {{"path", o.onnx_path},
+                   {"io", "float32"},
                    {"nodes", r.onnx_nodes},
                    {"max_abs_diff", verified(diff)},
                    {"top1_agreement", verified(agree)},
@@ -443,28 +495,39 @@ nlohmann::json export_report_json(const ExportReport& r, const ExportOptions& o)
   }
   if (!o.torchscript_path.empty()) {
     out["torchscript"] = {{"path", o.torchscript_path},
+                          {"io", "float32"},
                           {"max_abs_diff", verified(r.torchscript_max_abs_diff)},
                           {"top1_agreement", verified(r.torchscript_top1_agreement)}};
   }
   if (!o.tflite_path.empty()) {
     out["tflite"] = {{"path", o.tflite_path},
+                     {"io", "float32"},
                      {"operators", r.tflite_operators},
                      {"bytes", r.tflite_bytes},
                      {"runtime", o.verify ? nlohmann::json(tflite_runtime_name()) : nlohmann::json(nullptr)},
                      {"max_abs_diff", verified(r.tflite_max_abs_diff)},
                      {"top1_agreement", verified(r.tflite_top1_agreement)}};
   }
+  auto quantization = [](const quant::Params& q) {
+    return nlohmann::json{{"scale", q.scale}, {"zero_point", q.zero_point}};
+  };
   auto int8 = [&](const Int8Check& c, const std::string& path, const char* count_key, int count, long long bytes) {
-    return nlohmann::json{{"path", path},
-                          {count_key, count},
-                          {"bytes", bytes},
-                          {"calibration_images", r.calibration_images},
-                          {"runtime", c.images > 0 ? nlohmann::json(c.runtime) : nlohmann::json(nullptr)},
-                          {"images", c.images},
-                          {"top1_agreement", verified(c.top1_agreement)},
-                          {"accuracy", verified(c.accuracy)},
-                          {"float_accuracy", verified(c.float_accuracy)},
-                          {"max_abs_diff", verified(c.max_abs_diff)}};
+    nlohmann::json j{{"path", path},
+                     {"io", o.int8_io ? "int8" : "float32"},
+                     {count_key, count},
+                     {"bytes", bytes},
+                     {"calibration_images", r.calibration_images},
+                     {"runtime", c.images > 0 ? nlohmann::json(c.runtime) : nlohmann::json(nullptr)},
+                     {"images", c.images},
+                     {"top1_agreement", verified(c.top1_agreement)},
+                     {"accuracy", verified(c.accuracy)},
+                     {"float_accuracy", verified(c.float_accuracy)},
+                     {"max_abs_diff", verified(c.max_abs_diff)}};
+    if (o.int8_io) {
+      j["input_quantization"] = quantization(r.int8_input);
+      j["logits_quantization"] = quantization(r.int8_logits);
+    }
+    return j;
   };
   if (!o.onnx_int8_path.empty()) {
     out["onnx_int8"] = int8(r.onnx_int8, o.onnx_int8_path, "nodes", r.onnx_int8_nodes, r.onnx_int8_bytes);

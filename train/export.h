@@ -16,17 +16,26 @@
 //    (train/tflite_emitter.h), verified in Arm NN's TfLite parser on its
 //    reference CPU backend (train/tflite_runtime.h); input "input"
 //    [batch, H, W, C] (NHWC) normalised as in training, output "logits"
-//    [batch, classes].
+//    [batch, classes]; the normalisation and class names in the model's
+//    metadata (Model.metadata "mnas", train/tflite_model.h
+//    kTfLiteMetadataName: a JSON object of the values under the ONNX
+//    keys below, named without "mnas.").
 //  - int8 (post-training quantization, onnx_int8_path / tflite_int8_path):
 //    activation ranges calibrated on `calibration` training images (eval
 //    preprocessing, train/calibrate.h), int8 weights symmetric per output
 //    channel, int8 activations asymmetric per tensor, int32 biases
-//    (train/quantize.h); float32 input and logits. ONNX in QDQ form
+//    (train/quantize.h); float32 input and logits, or with int8_io int8
+//    "input" and "logits" tensors (quantized I/O: the input carries the
+//    calibrated input range's scale and zero point, the logits the
+//    classifier output's; train/onnx_emitter.h, train/tflite_emitter.h).
+//    ONNX in QDQ form
 //    (train/onnx_emitter.h), verified in ONNX Runtime; TFLite with integer
 //    kernels (train/tflite_emitter.h), verified in Arm NN. Verification
 //    runs `int8_verify_images` test images through the int8 file and the
 //    float LibTorch model: top-1 agreement >= int8_min_agreement and
-//    accuracy drop <= int8_max_accuracy_drop.
+//    accuracy drop <= int8_max_accuracy_drop (quantized I/O: the float test
+//    images quantized with the input tensor's parameters, the int8 logits
+//    dequantized with the output tensor's, then the same checks).
 //  - TorchScript: a torch.jit module defined from generated TorchScript
 //    source over the folded weights (not torch.jit.trace: LibTorch C++ has no
 //    module tracer), loadable with Python's torch.jit.load and LibTorch's
@@ -36,6 +45,8 @@
 #include <string>
 
 #include <nlohmann/json.hpp>
+
+#include "train/quantize.h"
 
 namespace mnas::train {
 
@@ -50,6 +61,10 @@ struct ExportOptions {
   int int8_verify_images = 500;  // test images comparing an int8 file with the float model (>= batch)
   double int8_min_agreement = 0.99;     // share of those images with the float model's top-1, in [0, 1]
   double int8_max_accuracy_drop = 0.01; // float accuracy - int8 accuracy (a share, 0.01 = 1 point), >= 0
+  // Quantized I/O for both int8 files: int8 "input" and "logits" tensors
+  // (no quantize at the start nor dequantize at the end); the caller
+  // quantizes its float input with the input tensor's scale and zero point.
+  bool int8_io = false;
   int batch = 1;                 // fixed batch dimension of the ONNX and TFLite graphs
   bool use_ema = true;           // EMA weights when the checkpoint has them
   // Run the exported files (ONNX in OpenCV DNN and ONNX Runtime, TFLite in
@@ -98,6 +113,9 @@ struct ExportReport {
   Int8Check onnx_int8, tflite_int8;
   int onnx_int8_nodes = 0, tflite_int8_operators = 0;
   long long onnx_int8_bytes = 0, tflite_int8_bytes = 0;
+  // Quantized I/O (ExportOptions::int8_io): the int8 files' "input" and
+  // "logits" parameters (the same in both files).
+  quant::Params int8_input, int8_logits;
 };
 
 // Keys of the ONNX model's metadata_props that mnas writes for inference
@@ -132,9 +150,11 @@ ExportReport export_checkpoint(const ExportOptions& options);
 // "top1_agreement"}, "tflite": {"path", "operators", "bytes", "runtime",
 // "max_abs_diff", "top1_agreement"}, "onnx_int8" / "tflite_int8": {"path",
 // "nodes" | "operators", "bytes", "calibration_images", "runtime", "images",
-// "top1_agreement", "accuracy", "float_accuracy", "max_abs_diff"},
-// "allowed_diff"}, each export only when requested, null for what was not
-// verified.
+// "top1_agreement", "accuracy", "float_accuracy", "max_abs_diff", "io",
+// and with "io" "int8" "input_quantization" / "logits_quantization":
+// {"scale", "zero_point"}}, "allowed_diff"}, each export only when
+// requested, null for what was not verified. "io" is each file's input and
+// output type: "float32", or "int8" (quantized I/O); every file has it.
 nlohmann::json export_report_json(const ExportReport& report, const ExportOptions& options);
 
 }  // namespace mnas::train

@@ -5,9 +5,9 @@
 namespace mnas::train {
 namespace {
 
-void set_shape(onnx::ValueInfoProto* v, std::vector<int64_t> dims) {
+void set_shape(onnx::ValueInfoProto* v, std::vector<int64_t> dims, int type = onnx::TensorProto::FLOAT) {
   auto* t = v->mutable_type()->mutable_tensor_type();
-  t->set_elem_type(onnx::TensorProto::FLOAT);
+  t->set_elem_type(type);
   for (int64_t d : dims) t->mutable_shape()->add_dim()->set_dim_value(d);
 }
 
@@ -28,15 +28,25 @@ void int_attr(onnx::NodeProto* n, const std::string& name, int v) {
 }  // namespace
 
 OnnxEmitter::OnnxEmitter(onnx::GraphProto* g, const model::ModuleWeights& weights, double bn_epsilon, int batch,
-                         int channels, int size, int classes, const quant::Ranges* int8)
-    : g_(g), weights_(weights), bn_epsilon_(bn_epsilon), int8_(int8) {
+                         int channels, int size, int classes, const quant::Ranges* int8, bool int8_io)
+    : g_(g), weights_(weights), bn_epsilon_(bn_epsilon), int8_(int8), int8_io_(int8_io) {
+  if (int8_io && !int8) throw Error("ONNX export: quantized I/O needs an int8 model (calibrated ranges)");
+  const int io_type = int8_io ? onnx::TensorProto::INT8 : onnx::TensorProto::FLOAT;
   auto* in = g_->add_input();
   in->set_name("input");
-  set_shape(in, {batch, channels, size, size});
+  set_shape(in, {batch, channels, size, size}, io_type);
   auto* out = g_->add_output();
   out->set_name("logits");
-  set_shape(out, {batch, classes});
-  input_ = qdq("input", quant::kInputKey);
+  set_shape(out, {batch, classes}, io_type);
+  if (int8_io) {
+    // The int8 "input" is the first quantized value: only its DequantizeLinear.
+    const quant::Params q = quant::activation_params(quant::at(*int8_, quant::kInputKey));
+    const auto [scale, zero] = qparam_inits(q);
+    input_ = node("DequantizeLinear", {"input", scale, zero})->output(0);
+    qparams_[input_] = q;
+  } else {
+    input_ = qdq("input", quant::kInputKey);
+  }
 }
 
 std::string OnnxEmitter::conv(const std::string& x, const model::ConvStep& c) {
@@ -91,8 +101,14 @@ std::string OnnxEmitter::classifier(const std::string& x, const model::Classifie
   if (int8_) qparams_[flat->output(0)] = qparams_.at(p);
   const auto [w, b] = weight_bias(flat->output(0), weights_.at(model::weight_key(c.module, "fc.weight")),
                                   weights_.at(model::weight_key(c.module, "fc.bias")));
-  auto* gemm = node("Gemm", {flat->output(0), w, b}, "logits");
+  auto* gemm = node("Gemm", {flat->output(0), w, b}, int8_io_ ? "" : "logits");
   int_attr(gemm, "transB", 1);
+  if (int8_io_) {
+    // The int8 "logits": one QuantizeLinear with the classifier's output range.
+    const quant::Params q = quant::activation_params(quant::at(*int8_, quant::key(c.module, "logits")));
+    const auto [scale, zero] = qparam_inits(q);
+    node("QuantizeLinear", {gemm->output(0), scale, zero}, "logits");
+  }
   return "logits";
 }
 
@@ -121,13 +137,17 @@ std::string OnnxEmitter::init_raw(const std::string& prefix, int data_type, cons
 std::string OnnxEmitter::qdq(const std::string& x, const std::string& key) {
   if (!int8_) return x;
   const quant::Params q = quant::activation_params(quant::at(*int8_, key));
-  const int8_t zp = static_cast<int8_t>(q.zero_point);
-  const std::string scale = init_raw("s", onnx::TensorProto::FLOAT, {}, &q.scale, sizeof q.scale);
-  const std::string zero = init_raw("z", onnx::TensorProto::INT8, {}, &zp, 1);
+  const auto [scale, zero] = qparam_inits(q);
   const std::string qx = node("QuantizeLinear", {x, scale, zero})->output(0);
   const std::string y = node("DequantizeLinear", {qx, scale, zero})->output(0);
   qparams_[y] = q;
   return y;
+}
+
+std::pair<std::string, std::string> OnnxEmitter::qparam_inits(const quant::Params& q) {
+  const int8_t zp = static_cast<int8_t>(q.zero_point);
+  return {init_raw("s", onnx::TensorProto::FLOAT, {}, &q.scale, sizeof q.scale),
+          init_raw("z", onnx::TensorProto::INT8, {}, &zp, 1)};
 }
 
 std::pair<std::string, std::string> OnnxEmitter::weight_bias(const std::string& x, const torch::Tensor& weight,

@@ -16,6 +16,13 @@
 // (scale = input scale x weight scale) through DequantizeLinear. Input and
 // logits stay float32; ONNX Runtime fuses the DQ -> op -> Q groups into
 // integer kernels (QLinearConv, ...).
+// Quantized I/O (int8_io): "input" is int8 and goes straight into the first
+// DequantizeLinear (no QuantizeLinear before it), carrying the input range's
+// parameters; the Gemm's float output goes through one QuantizeLinear with
+// the classifier's output range to the int8 "logits" (no DequantizeLinear
+// after it). int8 rather than uint8: every activation of the graph is int8
+// already, so the I/O tensors are the graph's own first and last quantized
+// values with the same scale and zero point as the TFLite file's.
 #pragma once
 
 #include <onnx/onnx_pb.h>
@@ -36,8 +43,9 @@ class OnnxEmitter : public model::Emitter<std::string> {
   // [batch, classes] on `graph`. `weights` must outlive the emitter, and
   // `int8` too when given: the calibrated ranges (train/calibrate.h) that
   // make the graph the int8 QDQ one; a missing range throws mnas::Error.
+  // `int8_io` (int8 only, else mnas::Error): int8 "input" and "logits".
   OnnxEmitter(onnx::GraphProto* graph, const model::ModuleWeights& weights, double bn_epsilon, int batch,
-              int channels, int size, int classes, const quant::Ranges* int8 = nullptr);
+              int channels, int size, int classes, const quant::Ranges* int8 = nullptr, bool int8_io = false);
 
   // The value the network starts from: "input", or its QDQ for int8.
   std::string input() const { return input_; }
@@ -60,6 +68,8 @@ class OnnxEmitter : public model::Emitter<std::string> {
   // int8: `x` through QuantizeLinear + DequantizeLinear with the parameters
   // of range `key`; `x` unchanged for float.
   std::string qdq(const std::string& x, const std::string& key);
+  // Initializers holding `q`'s scale (float) and zero point (int8).
+  std::pair<std::string, std::string> qparam_inits(const quant::Params& q);
   // The weight (per output channel, axis 0) and, for int8, the int32 bias
   // of an op whose input is `x`, as DequantizeLinear outputs; initializers
   // for float.
@@ -71,6 +81,7 @@ class OnnxEmitter : public model::Emitter<std::string> {
   const model::ModuleWeights& weights_;
   double bn_epsilon_;
   const quant::Ranges* int8_;
+  bool int8_io_ = false;
   std::map<std::string, quant::Params> qparams_;  // of each QDQ output
   std::string input_ = "input";
   int residuals_ = 0;

@@ -172,9 +172,10 @@ Result run(const std::string& model, const Tensor& input, const Settings& s, int
     count *= static_cast<size_t>(d);
     shape += (shape.empty() ? "" : ",") + std::to_string(d);
   }
-  if (count == 0 || input.data.empty() || input.data.size() % count != 0) {
-    throw ConfigError("ONNX Runtime input has " + std::to_string(input.data.size()) +
-                      " values, not a multiple of the " + std::to_string(count) + " its shape [" + shape + "] needs");
+  const size_t values = input.is_int8() ? input.int8.size() : input.data.size();
+  if (count == 0 || values == 0 || values % count != 0) {
+    throw ConfigError("ONNX Runtime input has " + std::to_string(values) + " values, not a multiple of the " +
+                      std::to_string(count) + " its shape [" + shape + "] needs");
   }
   if (!fs::is_regular_file(model)) throw Error("ONNX file '" + model + "' not found");
   const std::string script = checked_script("run.js");
@@ -182,13 +183,18 @@ Result run(const std::string& model, const Tensor& input, const Settings& s, int
   const std::string in = tmp.file("input.f32"), out = tmp.file("output.f32");
   {
     std::ofstream f(in, std::ios::binary);
-    f.write(reinterpret_cast<const char*>(input.data.data()),
-            static_cast<std::streamsize>(input.data.size() * sizeof(float)));
+    if (input.is_int8()) {
+      f.write(reinterpret_cast<const char*>(input.int8.data()), static_cast<std::streamsize>(input.int8.size()));
+    } else {
+      f.write(reinterpret_cast<const char*>(input.data.data()),
+              static_cast<std::streamsize>(input.data.size() * sizeof(float)));
+    }
     if (!f) throw Error("cannot write the ONNX Runtime input '" + in + "'");
   }
-  const Exit e = run_node({script, model, "--input", in, "--shape", shape, "--output", out, "--threads",
-                           std::to_string(s.threads), "--opt-level", s.opt_level, "--execution-mode",
-                           s.execution_mode, "--repeat", std::to_string(repeat), "--warmup", std::to_string(warmup)},
+  const Exit e = run_node({script, model, "--input", in, "--input-type", input.is_int8() ? "int8" : "float32",
+                           "--shape", shape, "--output", out, "--threads", std::to_string(s.threads), "--opt-level",
+                           s.opt_level, "--execution-mode", s.execution_mode, "--repeat", std::to_string(repeat),
+                           "--warmup", std::to_string(warmup)},
                           tmp);
   if (e.code != 0) throw Error(trimmed(e.err));
   const auto j = parse_reply(e);
@@ -198,15 +204,22 @@ Result run(const std::string& model, const Tensor& input, const Settings& s, int
   r.output_name = j.at("output").value("name", "");
   r.output.shape = j.at("output").at("shape").get<std::vector<int64_t>>();
   r.run_ms = j.at("run_ms").get<std::vector<double>>();
+  const bool int8_out = j.at("output").value("type", "float32") == "int8";
+  const size_t element = int8_out ? 1 : sizeof(float);
   const std::string bytes = slurp(out);
   size_t n = 1;
   for (const int64_t d : r.output.shape) n *= static_cast<size_t>(d);
-  if (bytes.size() != n * sizeof(float)) {
+  if (bytes.size() != n * element) {
     throw Error("ONNX Runtime output of '" + model + "' has " + std::to_string(bytes.size()) + " bytes, expected " +
-                std::to_string(n * sizeof(float)));
+                std::to_string(n * element));
   }
-  r.output.data.resize(n);
-  std::memcpy(r.output.data.data(), bytes.data(), bytes.size());
+  if (int8_out) {
+    r.output.int8.resize(n);
+    std::memcpy(r.output.int8.data(), bytes.data(), bytes.size());
+  } else {
+    r.output.data.resize(n);
+    std::memcpy(r.output.data.data(), bytes.data(), bytes.size());
+  }
   return r;
 }
 

@@ -23,9 +23,13 @@ struct Settings {
   std::string execution_mode = "sequential";  // sequential | parallel
 };
 
+// A float32 tensor (`data`) or, for models with quantized I/O, an int8 one
+// (`int8`, when non-empty; `data` is then empty).
 struct Tensor {
   std::vector<int64_t> shape;
-  std::vector<float> data;  // row-major, product(shape) values (an input: k x product, k batches)
+  std::vector<float> data;   // row-major, product(shape) values (an input: k x product, k batches)
+  std::vector<int8_t> int8 = {};  // the same, int8 (a default: brace-initialised float tensors stay warning-free)
+  bool is_int8() const { return !int8.empty(); }
 };
 
 struct Result {
@@ -61,9 +65,10 @@ bool installed();
 // scripts/setup.sh when node, run.js or the package is missing.
 std::string version();
 
-// Runs `model` (an ONNX file) on `input` (the model's first input; data of
-// k x its shape's values is k runs, outputs concatenated along the first
-// dimension), then `warmup` untimed and `repeat` timed runs of the first batch. Throws
+// Runs `model` (an ONNX file) on `input` (the model's first input, float32
+// or int8; data of k x its shape's values is k runs, outputs concatenated
+// along the first dimension; the output is float32 or int8 as the model's
+// first output), then `warmup` untimed and `repeat` timed runs of the first batch. Throws
 // ConfigError for bad settings or an input whose size is not its shape's, and
 // mnas::Error when node or the package is missing (naming scripts/setup.sh)
 // or ONNX Runtime rejects the model or the input (its message, naming the file).

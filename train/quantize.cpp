@@ -63,6 +63,18 @@ int8_t quantize_int8(float v, const Params& p) {
   return static_cast<int8_t>(std::clamp(q, -128.0, 127.0));
 }
 
+std::vector<int8_t> quantize_values(const float* values, size_t n, const Params& p) {
+  std::vector<int8_t> q(n);
+  for (size_t i = 0; i < n; ++i) q[i] = quantize_int8(values[i], p);
+  return q;
+}
+
+std::vector<float> dequantize_values(const std::vector<int8_t>& q, const Params& p) {
+  std::vector<float> v(q.size());
+  for (size_t i = 0; i < q.size(); ++i) v[i] = dequantize(q[i], p);
+  return v;
+}
+
 std::vector<int8_t> quantize_channels(const std::vector<float>& w, const std::vector<float>& scales) {
   if (scales.empty() || w.size() % scales.size() != 0) {
     throw ConfigError("int8 quantization: " + std::to_string(w.size()) + " weights do not split into " +

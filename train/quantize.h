@@ -81,4 +81,10 @@ std::vector<int32_t> quantize_bias(const std::vector<float>& bias, float input_s
 // p.scale * (q - p.zero_point).
 inline float dequantize(int32_t q, const Params& p) { return p.scale * static_cast<float>(q - p.zero_point); }
 
+// Whole tensors (quantized I/O: the float input a model's int8 "input"
+// tensor stands for, its int8 "logits"): quantize_int8 / dequantize of
+// every value with the tensor's parameters `p`.
+std::vector<int8_t> quantize_values(const float* values, size_t n, const Params& p);
+std::vector<float> dequantize_values(const std::vector<int8_t>& q, const Params& p);
+
 }  // namespace mnas::train::quant

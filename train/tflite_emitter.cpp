@@ -25,6 +25,7 @@ struct TfLiteEmitter::State {
   int output = -1;
   int input = 0;
   const quant::Ranges* int8 = nullptr;
+  bool int8_io = false;
   std::vector<quant::Params> qparams;  // of each tensor (int8 activations)
   int residuals = 0;
   bool finished = false;
@@ -206,13 +207,22 @@ struct TfLiteEmitter::State {
 };
 
 TfLiteEmitter::TfLiteEmitter(const model::ModuleWeights& weights, double bn_epsilon, int batch, int channels,
-                             int size, int classes, const quant::Ranges* int8)
+                             int size, int classes, const quant::Ranges* int8, bool int8_io)
     : s_(std::make_unique<State>()), weights_(weights), bn_epsilon_(bn_epsilon) {
+  if (int8_io && !int8) throw Error("TFLite export: quantized I/O needs an int8 model (calibrated ranges)");
   s_->batch = batch;
   s_->classes = classes;
   s_->buffers.push_back(tfl::CreateBuffer(s_->fbb));  // buffer 0: the empty sentinel
-  s_->tensor({batch, size, size, channels}, tfl::TensorType::FLOAT32, 0, "input");
   s_->int8 = int8;
+  s_->int8_io = int8_io;
+  if (int8_io) {
+    // Tensor 0 is the int8 "input" itself, with the first activation's parameters.
+    const quant::Params q = s_->params(quant::kInputKey);
+    s_->tensor({batch, size, size, channels}, tfl::TensorType::INT8, 0, "input",
+               s_->quantization({q.scale}, {q.zero_point}), q);
+    return;
+  }
+  s_->tensor({batch, size, size, channels}, tfl::TensorType::FLOAT32, 0, "input");
   if (int8) {
     s_->input = s_->activation({batch, size, size, channels}, "input/quantized", s_->params(quant::kInputKey));
     s_->op(tfl::BuiltinOperator::QUANTIZE, {0}, {s_->input});
@@ -346,16 +356,24 @@ int TfLiteEmitter::classifier(const int& x, const model::ClassifierStep& c) {
       std::vector<float>(static_cast<size_t>(b.numel()), ws[0]));
   const int bt = s_->tensor({c.classes}, tfl::TensorType::INT32, s_->buffer(bq.data(), bq.size() * sizeof(int32_t)),
                             c.module + ".fc/bias", s_->quantization({in_scale * ws[0]}, {0}));
-  const int q = s_->activation({s_->batch, c.classes}, "logits/quantized", s_->params(quant::key(c.module, "logits")));
+  const quant::Params lq = s_->params(quant::key(c.module, "logits"));
+  const int q = s_->int8_io ? s_->tensor({s_->batch, c.classes}, tfl::TensorType::INT8, 0, "logits",
+                                         s_->quantization({lq.scale}, {lq.zero_point}), lq)
+                            : s_->activation({s_->batch, c.classes}, "logits/quantized", lq);
   s_->op(tfl::BuiltinOperator::FULLY_CONNECTED, {flat, wt, bt}, {q}, tfl::BuiltinOptions::FullyConnectedOptions,
          tfl::CreateFullyConnectedOptions(s_->fbb).Union());
+  if (s_->int8_io) {
+    s_->output = q;  // quantized I/O: the int8 logits are the output
+    return q;
+  }
   const int logits = s_->tensor({s_->batch, c.classes}, tfl::TensorType::FLOAT32, 0, "logits");
   s_->op(tfl::BuiltinOperator::DEQUANTIZE, {q}, {logits});
   s_->output = logits;
   return logits;
 }
 
-std::vector<uint8_t> TfLiteEmitter::finish(const std::string& description) {
+std::vector<uint8_t> TfLiteEmitter::finish(const std::string& description,
+                                           const std::vector<std::pair<std::string, std::string>>& metadata) {
   if (s_->output < 0) throw Error("TFLite export: the network has no classifier (no \"logits\" output)");
   if (s_->finished) throw Error("TFLite export: the model was already finished");
   s_->finished = true;
@@ -370,7 +388,13 @@ std::vector<uint8_t> TfLiteEmitter::finish(const std::string& description) {
   const auto subgraph =
       tfl::CreateSubGraphDirect(fbb, &s_->tensors, &inputs, &outputs, &s_->operators, "main");
   const std::vector<flatbuffers::Offset<tfl::SubGraph>> subgraphs = {subgraph};
-  const auto root = tfl::CreateModelDirect(fbb, 3, &codes, &subgraphs, description.c_str(), &s_->buffers);
+  std::vector<flatbuffers::Offset<tfl::Metadata>> entries;
+  for (const auto& [name, bytes] : metadata) {
+    const uint32_t b = s_->buffer(bytes.data(), bytes.size());
+    entries.push_back(tfl::CreateMetadataDirect(fbb, name.c_str(), b));
+  }
+  const auto root = tfl::CreateModelDirect(fbb, 3, &codes, &subgraphs, description.c_str(), &s_->buffers,
+                                           nullptr, metadata.empty() ? nullptr : &entries);
   tfl::FinishModelBuffer(fbb, root);
   flatbuffers::Verifier v(fbb.GetBufferPointer(), fbb.GetSize());
   if (!tfl::VerifyModelBuffer(v)) throw Error("TFLite export: the written flatbuffer does not verify");

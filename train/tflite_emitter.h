@@ -26,11 +26,16 @@
 // specification requires, AVERAGE_POOL_2D, PAD and RESHAPE keep their
 // input's parameters and LOGISTIC's output is scale 1/256, zero point -128;
 // the pooling skip's count constant is an int8 tensor of its own.
+// Quantized I/O (int8_io): "input" and "logits" are the int8 tensors
+// themselves, no QUANTIZE at the start nor DEQUANTIZE at the end; "input"
+// carries the parameters of the calibrated input range (the first
+// activation), "logits" those of the classifier's output range.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/network_walk.h"
@@ -45,9 +50,10 @@ class TfLiteEmitter : public model::Emitter<int> {
   // in training) and, through classifier(), output "logits" [batch, classes].
   // `weights` must outlive the emitter, and `int8` too when given: the
   // calibrated ranges (train/calibrate.h) that make the model int8; a
-  // missing range throws mnas::Error.
+  // missing range throws mnas::Error. `int8_io` (int8 only, else
+  // mnas::Error): int8 "input" and "logits" tensors.
   TfLiteEmitter(const model::ModuleWeights& weights, double bn_epsilon, int batch, int channels, int size,
-                int classes, const quant::Ranges* int8 = nullptr);
+                int classes, const quant::Ranges* int8 = nullptr, bool int8_io = false);
   ~TfLiteEmitter() override;
 
   // Tensor index the network starts from: "input", or its QUANTIZE for int8.
@@ -62,9 +68,11 @@ class TfLiteEmitter : public model::Emitter<int> {
 
   int operators() const;
   // The serialised model (identifier "TFL3", schema version 3) with
-  // `description`; once. Throws mnas::Error when classifier() was never
+  // `description` and `metadata` (Model.metadata: one named buffer each, in
+  // this order); once. Throws mnas::Error when classifier() was never
   // emitted or on a second call.
-  std::vector<uint8_t> finish(const std::string& description);
+  std::vector<uint8_t> finish(const std::string& description,
+                              const std::vector<std::pair<std::string, std::string>>& metadata = {});
 
  private:
   struct State;

@@ -2,6 +2,8 @@
 // values computed here by hand: hand-built ONNX graphs that return their
 // (normalised) input pixels as logits, run in ONNX Runtime, so the top labels
 // and probabilities follow from the image, the normalisation and a softmax.
+// TFLite files (Arm NN): an exported tiny model against its checkpoint, its
+// metadata, and damaged files.
 #include "tests/common/onnxruntime_available.h"
 #include "train/classify.h"
 
@@ -16,6 +18,8 @@
 #include "common/error.h"
 #include "tests/train/tiny_run.h"
 #include "train/export.h"
+#include "train/tflite_model.h"
+#include "train/tflite_runtime.h"
 
 namespace mnas::train {
 namespace {
@@ -163,6 +167,137 @@ TEST(ClassifyTest, RefusesBadModelsAndOptions) {
   EXPECT_THROW(classify_images(o, {png}), Error);
   fs::remove(temp_path("classify_flat2.onnx"));
   fs::remove(png);
+}
+
+// A checkpoint of the tiny synthetic model and its TFLite export (with the
+// "mnas" metadata), made once for the TFLite tests below.
+struct TfLiteFixture {
+  std::string ckpt, tflite;
+};
+const TfLiteFixture& tflite_fixture() {
+  static const TfLiteFixture f = [] {
+    TfLiteFixture r;
+    r.ckpt = test_util::tiny_checkpoint("classify_tfl.ckpt", 4);
+    r.tflite = temp_path("classify_tfl.tflite");
+    ExportOptions o;
+    o.checkpoint = r.ckpt;
+    o.tflite_path = r.tflite;
+    export_checkpoint(o);  // verified in Arm NN: the metadata does not disturb its parser
+    return r;
+  }();
+  return f;
+}
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_all(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+}
+
+// The exported file declares what mnas_classify needs: NHWC input shape,
+// float I/O and the "mnas" metadata object (the synthetic set's
+// normalisation, one value per channel).
+TEST(ClassifyTfLite, ExportCarriesShapeAndMnasMetadata) {
+  const TfLiteModelInfo info = read_tflite_model(tflite_fixture().tflite);
+  EXPECT_EQ(info.input.name, "input");
+  EXPECT_EQ(info.input.shape, (std::vector<int>{1, 16, 16, 1}));
+  EXPECT_EQ(info.input.type, "float32");
+  EXPECT_FALSE(info.input.quantized);
+  EXPECT_EQ(info.output.name, "logits");
+  EXPECT_EQ(info.output.shape, (std::vector<int>{1, 4}));
+  ASSERT_EQ(info.metadata.count(kTfLiteMetadataName), 1u);
+  const auto j = nlohmann::json::parse(info.metadata.at(kTfLiteMetadataName));
+  EXPECT_EQ(j.at("dataset"), "synthetic");
+  EXPECT_EQ(j.at("mean"), nlohmann::json::array({0.5f}));
+  EXPECT_EQ(j.at("stddev"), nlohmann::json::array({0.35f}));
+  EXPECT_EQ(j.at("eval_crop").get<double>(), 0.875);  // the trainer's default (the reference's eval crop)
+  EXPECT_TRUE(j.at("class_names").empty());
+}
+
+// The same images through the checkpoint (LibTorch) and the TFLite file
+// (Arm NN): the same top-1, probabilities within 1e-4; an unreadable image
+// among them gets its error and the others are still classified.
+TEST(ClassifyTfLite, AgreesWithTheCheckpointImageByImage) {
+  std::vector<std::string> files;
+  for (int i = 0; i < 3; ++i) {
+    cv::Mat img(20 + 7 * i, 24, CV_8UC1);
+    cv::randu(img, 0, 256);
+    files.push_back(temp_path("classify_tfl_" + std::to_string(i) + ".png"));
+    ASSERT_TRUE(cv::imwrite(files.back(), img));
+  }
+  const std::string broken = temp_path("classify_tfl_broken.png");
+  write_all(broken, "\x89PNG\r\n\x1a\n not the rest of a PNG");
+  files.insert(files.begin() + 1, broken);
+  ClassifyOptions o;
+  o.top_k = 4;
+  o.model = tflite_fixture().ckpt;
+  const ClassifyRun c = classify_images(o, files);
+  o.model = tflite_fixture().tflite;
+  const ClassifyRun t = classify_images(o, files);
+  EXPECT_EQ(t.runtime, tflite_runtime_name());
+  EXPECT_EQ(t.io, "float32");
+  EXPECT_EQ(t.image_size, 16);
+  EXPECT_EQ(t.channels, 1);
+  EXPECT_EQ(t.normalisation, "synthetic (TFLite metadata)");
+  EXPECT_EQ(t.failed(), 1);
+  ASSERT_EQ(t.images.size(), files.size());
+  EXPECT_NE(t.images[1].error.find("cannot decode '" + broken + "'"), std::string::npos) << t.images[1].error;
+  for (size_t i : {0u, 2u, 3u}) {
+    ASSERT_EQ(c.images[i].top.size(), 4u) << c.images[i].error;
+    ASSERT_EQ(t.images[i].top.size(), 4u) << t.images[i].error;
+    EXPECT_EQ(c.images[i].top[0].index, t.images[i].top[0].index) << files[i];
+    for (size_t k = 0; k < 4; ++k) {
+      EXPECT_EQ(c.images[i].top[k].index, t.images[i].top[k].index) << files[i] << " rank " << k;
+      EXPECT_NEAR(c.images[i].top[k].probability, t.images[i].top[k].probability, 1e-4) << files[i];
+    }
+  }
+  for (const auto& f : files) fs::remove(f);
+}
+
+// Damaged TFLite files are refused with an error that names the file and
+// says what is wrong; the suffix or the identifier makes a file TFLite.
+TEST(ClassifyTfLite, TruncatedOrCorruptFilesGiveAClearError) {
+  const std::string png = temp_path("classify_tfl_one.png");
+  ASSERT_TRUE(cv::imwrite(png, cv::Mat(4, 4, CV_8UC1, cv::Scalar(7))));
+  const std::string bytes = read_all(tflite_fixture().tflite);
+  ASSERT_GT(bytes.size(), 1000u);
+  EXPECT_EQ(bytes.substr(4, 4), "TFL3");
+  const auto expect_error = [&](const std::string& path, const std::string& what) {
+    ClassifyOptions o;
+    o.model = path;
+    try {
+      classify_images(o, {png});
+      ADD_FAILURE() << path << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("'" + path + "'"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+  };
+  // temp_path appends the process id: the suffix goes after it.
+  const std::string cut = temp_path("classify_tfl_cut") + ".tflite";
+  write_all(cut, bytes.substr(0, bytes.size() / 2));
+  expect_error(cut, "does not verify against the TFLite schema (truncated or corrupt");
+  // The identifier alone, no suffix: still read as TFLite.
+  const std::string stub = temp_path("classify_tfl_stub.bin");
+  write_all(stub, bytes.substr(0, 12));
+  expect_error(stub, "does not verify against the TFLite schema");
+  // The suffix without the identifier.
+  const std::string text = temp_path("classify_tfl_text") + ".tflite";
+  write_all(text, "this is not a flatbuffer at all");
+  expect_error(text, "is not a TFLite file (no \"TFL3\" identifier");
+  // Offsets pointing outside the file: the root offset beyond the end.
+  std::string bad_root = bytes;
+  bad_root[0] = '\xff';
+  bad_root[1] = '\xff';
+  bad_root[2] = '\xff';
+  const std::string corrupt = temp_path("classify_tfl_corrupt") + ".tflite";
+  write_all(corrupt, bad_root);
+  expect_error(corrupt, "truncated or corrupt");
+  for (const auto& f : {cut, stub, text, corrupt, png}) fs::remove(f);
 }
 
 }  // namespace

@@ -2,23 +2,25 @@
 // Runs one ONNX model in ONNX Runtime (npm onnxruntime-node, CPU) for mnas:
 // export verification, mnas_classify and latency timing (train/onnxruntime_runner.h).
 //
-//   node run.js MODEL.onnx [--input FILE] [--shape N,C,H,W] [--output FILE]
-//               [--repeat N] [--warmup N] [--threads N] [--opt-level LEVEL]
+//   node run.js MODEL.onnx [--input FILE] [--input-type float32|int8]
+//               [--shape N,C,H,W] [--output FILE] [--repeat N] [--warmup N] [--threads N] [--opt-level LEVEL]
 //               [--execution-mode sequential|parallel]
 //   node run.js --version
 //
-// Input: the model's first input, raw little-endian float32 in row-major order
+// Input: the model's first input, raw little-endian float32 (or int8 with
+// --input-type int8, models with quantized I/O) in row-major order
 // (--input FILE; without it, zeros). Its shape is --shape, or the model's own
 // when all its dimensions are fixed; a file of k times that many values is k
 // runs, one per batch, whose outputs are concatenated along the first
-// dimension. Output: the model's first output, raw float32 (--output FILE). --repeat N runs the model N more times on the same
+// dimension. Output: the model's first output, raw float32 or int8, as the
+// model gives it (--output FILE). --repeat N runs the model N more times on the same
 // input after --warmup W untimed runs and reports each run's milliseconds.
 // Session: --threads intra-op threads (default 1, inter-op 1),
 // --opt-level disabled|basic|extended|all (default all), --execution-mode
 // (default sequential).
 //
-// stdout: one JSON object {"onnxruntime": version, "input": {"name", "shape"},
-// "output": {"name", "shape"}, "threads", "opt_level", "execution_mode",
+// stdout: one JSON object {"onnxruntime": version, "input": {"name", "shape",
+// "type"}, "output": {"name", "shape", "type"}, "threads", "opt_level", "execution_mode",
 // "run_ms": [...]}. Errors: a message on stderr, exit 2.
 'use strict';
 
@@ -30,7 +32,7 @@ function fail(msg) {
 }
 
 function parseArgs(argv) {
-  const a = {threads: 1, optLevel: 'all', executionMode: 'sequential', repeat: 0, warmup: 0};
+  const a = {threads: 1, optLevel: 'all', executionMode: 'sequential', repeat: 0, warmup: 0, inputType: 'float32'};
   const valueOf = (i, flag) => {
     if (i + 1 >= argv.length) fail(flag + ' needs a value');
     return argv[i + 1];
@@ -44,6 +46,12 @@ function parseArgs(argv) {
     if (f === '--version') a.version = true;
     else if (f === '--input') a.input = valueOf(i++, f);
     else if (f === '--output') a.output = valueOf(i++, f);
+    else if (f === '--input-type') {
+      a.inputType = valueOf(i++, f);
+      if (!['float32', 'int8'].includes(a.inputType)) {
+        fail('--input-type must be float32 or int8, got \'' + a.inputType + '\'');
+      }
+    }
     else if (f === '--shape') {
       const s = valueOf(i++, f);
       a.shape = s.split(',').map((d) => intOf(d, '--shape dimension', 1));
@@ -111,7 +119,9 @@ async function main() {
     shape = dims;
   }
   const count = shape.reduce((p, d) => p * d, 1);
-  let data = new Float32Array(count);
+  const Typed = a.inputType === 'int8' ? Int8Array : Float32Array;
+  const bytesPer = Typed.BYTES_PER_ELEMENT;
+  let data = new Typed(count);
   if (a.input !== undefined) {
     let buf;
     try {
@@ -119,15 +129,15 @@ async function main() {
     } catch (e) {
       fail('cannot read input \'' + a.input + '\': ' + e.message);
     }
-    if (buf.length === 0 || buf.length % (count * 4) !== 0) {
-      fail('input \'' + a.input + '\' has ' + buf.length + ' bytes, not a multiple of the ' + count * 4 +
-           ' that shape [' + shape + '] needs (float32)');
+    if (buf.length === 0 || buf.length % (count * bytesPer) !== 0) {
+      fail('input \'' + a.input + '\' has ' + buf.length + ' bytes, not a multiple of the ' + count * bytesPer +
+           ' that shape [' + shape + '] needs (' + a.inputType + ')');
     }
-    data = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
+    data = new Typed(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
   }
   // An input file of k x the shape's values runs k times (one batch each).
   const batches = data.length / count;
-  const feedsOf = (b) => ({[inName]: new ort.Tensor('float32', data.subarray(b * count, (b + 1) * count), shape)});
+  const feedsOf = (b) => ({[inName]: new ort.Tensor(a.inputType, data.subarray(b * count, (b + 1) * count), shape)});
   const feeds = feedsOf(0);
   const run = async (f) => {
     try {
@@ -139,7 +149,9 @@ async function main() {
   const outs = [];
   for (let b = 0; b < batches; ++b) outs.push((await run(feedsOf(b)))[outName]);
   const out = outs[0];
-  if (out.type !== 'float32') fail('output \'' + outName + '\' is ' + out.type + ', expected float32');
+  if (out.type !== 'float32' && out.type !== 'int8') {
+    fail('output \'' + outName + '\' is ' + out.type + ', expected float32 or int8');
+  }
   const outShape = Array.from(out.dims);
   outShape[0] *= batches;
   if (a.output !== undefined) {
@@ -156,8 +168,8 @@ async function main() {
   }
   process.stdout.write(JSON.stringify({
     onnxruntime: version,
-    input: {name: inName, shape: shape},
-    output: {name: outName, shape: outShape},
+    input: {name: inName, shape: shape, type: a.inputType},
+    output: {name: outName, shape: outShape, type: out.type},
     threads: a.threads,
     opt_level: a.optLevel,
     execution_mode: a.executionMode,
