@@ -20,6 +20,7 @@
 
 #include "common/device.h"
 #include "common/error.h"
+#include "common/host_load.h"
 #include "experiments/final_stage.h"
 #include "experiments/search_command.h"
 #include "train/train_config.h"
@@ -202,6 +203,12 @@ int main(int argc, char** argv) {
     command.on_mpi_event = [](const std::string& event) {
       std::cerr << "mnas_search: mpi: " << event << "\n";
     };
+    const bool on_cpu = command.run.device.empty() || command.run.device == "cpu";
+    if (const auto load = load_average(); load && on_cpu && process.is_controller()) {
+      const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+      const std::string note = contention_note(*load, cores, command.run.threads);
+      if (!note.empty()) std::cerr << "mnas_search: note: " << note << "\n";
+    }
     process.run(command);
     if (final_stage && process.is_controller()) experiments::run_final_stage(*final_stage);
     return 0;

