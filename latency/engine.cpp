@@ -118,19 +118,24 @@ Runner compile(torch::jit::Module script, const std::string& engine, torch::Devi
 
 }  // namespace
 
+int timing_cpu(int threads, bool pin) {
+  cpu_set_t mask;
+  if (!pin || threads != 1 || sched_getaffinity(0, sizeof mask, &mask) != 0) return -1;
+  int last = -1;
+  for (int c = 0; c < CPU_SETSIZE; ++c) if (CPU_ISSET(c, &mask)) last = c;
+  return last;
+}
+
 ThreadScope::ThreadScope(int threads, bool pin) : old_threads_(torch::get_num_threads()) {
   keep_freed_buffers();
   widen_primitive_cache();
   torch::set_num_threads(threads);
-  if (pin && threads == 1 && sched_getaffinity(0, sizeof(old_mask_), &old_mask_) == 0) {
-    int last = -1;
-    for (int c = 0; c < CPU_SETSIZE; ++c) if (CPU_ISSET(c, &old_mask_)) last = c;
-    if (last >= 0) {
-      cpu_set_t one;
-      CPU_ZERO(&one);
-      CPU_SET(last, &one);
-      pinned_ = sched_setaffinity(0, sizeof(one), &one) == 0;
-    }
+  const int cpu = timing_cpu(threads, pin);
+  if (cpu >= 0 && sched_getaffinity(0, sizeof(old_mask_), &old_mask_) == 0) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    pinned_ = sched_setaffinity(0, sizeof(one), &one) == 0;
   }
 }
 

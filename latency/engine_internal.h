@@ -24,8 +24,14 @@ inline double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
-// Sets the thread count (and pins single-thread runs to the last allowed
-// CPU) for its lifetime; restores both afterwards. Also keeps freed
+// The CPU single-thread timing is pinned to: the last one the calling thread
+// may use; -1 (no pinning) when `pin` is off, `threads` != 1 or the mask
+// cannot be read. ThreadScope pins LibTorch's thread there, and the
+// onnxruntime engine pins node's threads to the same CPU.
+int timing_cpu(int threads, bool pin);
+
+// Sets the thread count (and pins single-thread runs to timing_cpu()) for
+// its lifetime; restores both afterwards. Also keeps freed
 // activation buffers (common/malloc_tuning.h) and widens oneDNN's primitive
 // cache (once per process).
 class ThreadScope {

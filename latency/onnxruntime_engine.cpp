@@ -1,8 +1,6 @@
 // The onnxruntime engine (see latency/onnxruntime_engine.h).
 #include "latency/onnxruntime_engine.h"
 
-#include <sched.h>
-
 #include <onnx/onnx_pb.h>
 #include <torch/torch.h>
 
@@ -68,17 +66,6 @@ OrtProcess& ort() {
   static std::unique_ptr<OrtProcess> p;
   if (!p) p = std::make_unique<OrtProcess>();
   return *p;
-}
-
-// The CPU single-thread timing pins node to: the last one the calling thread
-// may use, as latency/engine.cpp ThreadScope pins the LibTorch engines'
-// thread; -1 (no pinning) for multi-thread timing or when `pin` is off.
-int timing_cpu(const DeployConfig& d, bool pin) {
-  cpu_set_t mask;
-  if (!pin || d.threads != 1 || sched_getaffinity(0, sizeof mask, &mask) != 0) return -1;
-  int last = -1;
-  for (int c = 0; c < CPU_SETSIZE; ++c) if (CPU_ISSET(c, &mask)) last = c;
-  return last;
 }
 
 onnxruntime::Settings settings_of(const DeployConfig& d) {
@@ -328,7 +315,7 @@ std::vector<OrtSamples> onnxruntime_sample_models(const std::vector<ModelToMeasu
   q.min_runs = std::max(1, opt.min_runs / rounds);
   q.max_runs = std::max(q.min_runs, opt.max_runs / rounds);
   q.min_time_ms = opt.min_time_ms / rounds;
-  q.cpu = timing_cpu(deploy, opt.pin);
+  q.cpu = timing_cpu(deploy.threads, opt.pin);
   const std::string what = "measuring (" + std::to_string(rounds) + " interleaved rounds)";
   const auto t_start = Clock::now();
   for (int r = 0; r < rounds; ++r) {
@@ -361,7 +348,7 @@ double onnxruntime_reference_p10(const DeployConfig& deploy, double seconds) {
   q.min_runs = 50 / kReferenceCopies;
   q.max_runs = 1 << 30;
   q.min_time_ms = seconds * 1000.0 / kReferenceCopies;
-  q.cpu = timing_cpu(deploy, true);
+  q.cpu = timing_cpu(deploy.threads, true);
   std::vector<double> all;
   for (const auto& model : o.server.time(q)) {
     for (const auto& round : model) all.insert(all.end(), round.run_ms.begin(), round.run_ms.end());
@@ -416,7 +403,7 @@ std::vector<Timing> onnxruntime_time_layers(const std::vector<const space::Layer
   q.min_runs = std::max(1, (b.min_runs + b.rounds - 1) / b.rounds);
   q.max_runs = std::max(q.min_runs, b.max_runs / b.rounds);
   q.min_time_ms = b.min_time_ms / b.rounds;
-  q.cpu = timing_cpu(deploy, true);
+  q.cpu = timing_cpu(deploy.threads, true);
   std::vector<Timing> timings;
   for (const auto& model : o.server.time(q)) {
     std::vector<double> times;
