@@ -14,9 +14,10 @@
 //   {"op": "load", "name": N, "path": FILE, "threads": 1, "opt_level": "all",
 //    "execution_mode": "sequential", "shape": [1, 3, 224, 224] (optional)}
 //        -> {"input": {"name", "shape"}, "output": {"name"}}
-//        loads FILE as model N (replacing one of that name); timed runs feed
-//        it a fixed pseudo-random input of the shape (the model's own when
-//        omitted: all its dimensions must then be fixed).
+//        loads FILE as model N (replacing one of that name) and runs it once;
+//        timed runs feed it a fixed pseudo-random input of the shape (the
+//        model's own when omitted: all its dimensions must then be fixed)
+//        and write into one output tensor allocated from that first run.
 //   {"op": "unload", "names": [N, ...]}
 //   {"op": "run", "name": N, "input": FILE, "output": FILE}
 //        -> {"shape": [...]}: runs N on FILE (raw float32 of the input shape)
