@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -187,17 +188,7 @@ onnxruntime::Tensor to_ort(const torch::Tensor& x) {
   return t;
 }
 
-// Runs the model file on `x` once and returns its error against `ref`.
-double file_error(const std::string& path, const torch::Tensor& x, const torch::Tensor& ref,
-                  const DeployConfig& deploy) {
-  std::lock_guard<std::mutex> lock(ort_mutex());
-  auto& o = ort();
-  const std::string name = o.fresh_name();
-  o.server.load(name, path, settings_of(deploy));
-  const auto out = o.server.run(name, to_ort(x));
-  o.server.unload({name});
-  return relative_error(ref, out);
-}
+using Writer = std::function<void(const std::string& path)>;
 
 // Exports and loads the reference copies; returns their names.
 // REQUIRES ort_mutex() held.
@@ -226,6 +217,28 @@ struct Loaded {
   }
 };
 
+// Writes a model with `write`, loads it under a fresh name (unloaded with
+// `loaded`) and deletes the file; returns the name.
+// REQUIRES ort_mutex() held.
+std::string load_exported(Loaded& loaded, const Writer& write, const DeployConfig& deploy) {
+  const std::string name = loaded.o.fresh_name(), path = loaded.o.dir + "/" + name + ".onnx";
+  write(path);
+  loaded.o.server.load(name, path, settings_of(deploy));
+  fs::remove(path);
+  loaded.names.push_back(name);
+  return name;
+}
+
+// Writes a model with `write`, runs it on `x` once and returns its error
+// against `ref`.
+double exported_error(const Writer& write, const torch::Tensor& x, const torch::Tensor& ref,
+                      const DeployConfig& deploy) {
+  std::lock_guard<std::mutex> lock(ort_mutex());
+  Loaded loaded{ort(), {}};
+  const std::string name = load_exported(loaded, write, deploy);
+  return relative_error(ref, loaded.o.server.run(name, to_ort(x)));
+}
+
 }  // namespace
 
 void export_onnx_network(const space::ArchSpec& arch, const space::GlobalParams& params, int batch,
@@ -251,15 +264,7 @@ double onnxruntime_error(const space::ArchSpec& arch, const space::GlobalParams&
   net->eval();
   const auto x = random_input(1, params.input_channels, params.image_size, params.image_size, torch::kCPU);
   const auto ref = net->forward(x);
-  std::string path;
-  {
-    std::lock_guard<std::mutex> lock(ort_mutex());
-    path = ort().dir + "/" + ort().fresh_name() + ".onnx";
-  }
-  export_network(arch, params, 1, path);
-  const double e = file_error(path, x, ref, deploy);
-  fs::remove(path);
-  return e;
+  return exported_error([&](const std::string& path) { export_network(arch, params, 1, path); }, x, ref, deploy);
 }
 
 double onnxruntime_error(const space::LayerSpec& layer, const space::GlobalParams& params,
@@ -271,15 +276,8 @@ double onnxruntime_error(const space::LayerSpec& layer, const space::GlobalParam
   m.ptr()->eval();
   const auto x = random_input(1, layer.in_channels, layer.in_h, layer.in_w, torch::kCPU);
   const auto ref = m.forward(x);
-  std::string path;
-  {
-    std::lock_guard<std::mutex> lock(ort_mutex());
-    path = ort().dir + "/" + ort().fresh_name() + ".onnx";
-  }
-  export_layer(layer, params, *m.ptr(), 1, path, in_context);
-  const double e = file_error(path, x, ref, deploy);
-  fs::remove(path);
-  return e;
+  return exported_error([&](const std::string& path) { export_layer(layer, params, *m.ptr(), 1, path, in_context); },
+                        x, ref, deploy);
 }
 
 std::vector<OrtSamples> onnxruntime_sample_models(const std::vector<ModelToMeasure>& models,
@@ -299,12 +297,9 @@ std::vector<OrtSamples> onnxruntime_sample_models(const std::vector<ModelToMeasu
   const auto start = Clock::now();
   for (size_t i = 0; i < models.size(); ++i) {
     const auto t0 = Clock::now();
-    const std::string name = o.fresh_name(), path = o.dir + "/" + name + ".onnx";
-    export_network(models[i].arch, models[i].params, deploy.batch, path);
-    o.server.load(name, path, settings_of(deploy));
-    fs::remove(path);
-    loaded.names.push_back(name);
-    q.models.push_back(name);
+    q.models.push_back(load_exported(
+        loaded, [&](const std::string& path) { export_network(models[i].arch, models[i].params, deploy.batch, path); },
+        deploy));
     out[i].compile_ms = ms_since(t0);
     report(progress, {"compiling", static_cast<int>(i + 1), static_cast<int>(models.size()),
                       ms_since(start) / 1000.0});
@@ -377,24 +372,17 @@ std::vector<Timing> onnxruntime_time_layers(const std::vector<const space::Layer
     auto m = model::make_layer(*l, params);
     m.ptr()->eval();
     const bool in_context = onnxruntime_in_context(*l);
-    const std::string name = o.fresh_name(), path = o.dir + "/" + name + ".onnx";
-    export_layer(*l, params, *m.ptr(), deploy.batch, path, in_context);
-    o.server.load(name, path, settings_of(deploy));
-    fs::remove(path);
-    loaded.names.push_back(name);
-    q.models.push_back(name);
+    q.models.push_back(load_exported(
+        loaded, [&](const std::string& path) { export_layer(*l, params, *m.ptr(), deploy.batch, path, in_context); },
+        deploy));
     layer_shape.push_back(in_context ? std::optional<Shape>(Shape{l->in_channels, l->in_h, l->in_w}) : std::nullopt);
     if (in_context) prologue_of.emplace(*layer_shape.back(), 0);
   }
   for (auto& [shape, index] : prologue_of) {
     const auto [c, h, w] = shape;
-    const std::string name = o.fresh_name(), path = o.dir + "/" + name + ".onnx";
-    export_prologue(deploy.batch, c, h, w, path);
-    o.server.load(name, path, settings_of(deploy));
-    fs::remove(path);
-    loaded.names.push_back(name);
     index = q.models.size();
-    q.models.push_back(name);
+    q.models.push_back(
+        load_exported(loaded, [&](const std::string& path) { export_prologue(deploy.batch, c, h, w, path); }, deploy));
   }
   q.per_run = false;
   q.rounds = b.rounds;

@@ -60,10 +60,12 @@ class Server {
   pid_t pid() const { return pid_; }  // node's process id
 
   // Loads the ONNX file `path` as `name` (replacing a model of that name)
-  // with `settings`; timed runs feed it a fixed pseudo-random input of
-  // `shape` (the model's own when empty). Throws ConfigError for bad
-  // settings and mnas::Error naming the file when ONNX Runtime rejects it;
-  // the server keeps serving.
+  // with `settings` and runs it once; timed runs feed it a fixed
+  // pseudo-random input of `shape` (the model's own when empty) and write
+  // into one output tensor allocated from that run, so that they time the
+  // graph and not node's allocation of its output. Throws ConfigError for
+  // bad settings and mnas::Error naming the file when ONNX Runtime rejects
+  // the file or cannot run it on `shape`; the server keeps serving.
   void load(const std::string& name, const std::string& path, const Settings& settings,
             const std::vector<int64_t>& shape = {});
   void unload(const std::vector<std::string>& names);

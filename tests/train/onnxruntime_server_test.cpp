@@ -2,8 +2,8 @@
 // tools/onnxruntime/serve.js): outputs of a hand-built graph with known
 // values, timings of several models in interleaved rounds with reference
 // runs, node pinned to one CPU during a timing request and given back its
-// affinity after it, a bad model file that is a clear error naming it while
-// the server keeps serving, and a missing package that names
+// affinity after it, a bad model file (or one that cannot run on the given
+// shape) that is a clear error naming it while the server keeps serving, and a missing package that names
 // scripts/setup.sh.
 #include "train/onnxruntime_server.h"
 
@@ -151,6 +151,13 @@ TEST(OnnxRuntimeServer, BadModelFileIsAClearErrorAndTheServerKeepsServing) {
   }
   EXPECT_THROW(s.load("missing", temp_path("missing.onnx"), Settings{}), Error);
   EXPECT_THROW(s.run("bad", Tensor{{2, 3}, std::vector<float>(6, 0.f)}), Error);  // never loaded
+  try {  // the model takes [2, 3]: refused at load, not at the first timing
+    s.load("shape", good, Settings{}, {2, 4});
+    ADD_FAILURE() << "loaded with a shape the model cannot run";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(good), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("[2,4]"), std::string::npos) << e.what();
+  }
   Settings wrong;
   wrong.opt_level = "max";
   EXPECT_THROW(s.load("w", good, wrong), ConfigError);
