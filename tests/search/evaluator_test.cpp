@@ -13,7 +13,7 @@ namespace mnas::search {
 namespace {
 
 TEST(EvaluatorTest, RequestAndResultRoundTripThroughJson) {
-  const TrialRequest req{12, "r1_k3_s11_e1_i32_o16_noskip", 0xFFFFFFFFFFFFFFF1ULL, 2};
+  const TrialRequest req{12, "r1_k3_s11_e1_i32_o16_noskip", 0xFFFFFFFFFFFFFFF1ULL, 2, {}};
   const auto back = trial_request_from_json(nlohmann::json::parse(to_json(req).dump()));
   EXPECT_EQ(back.trial, 12);
   EXPECT_EQ(back.arch, req.arch);
@@ -79,9 +79,9 @@ TEST(EvaluatorTest, InProcessEvaluatesInOrderAndTurnsExceptionsIntoFailures) {
       [](const space::ArchSpec&) { return 42.0; }, deploy, "w0");
   EXPECT_EQ(ev.capacity(), 1);
   const std::string a1 = space::arch_to_string(space::decode_arch(space::named_arch("mnasnet-a1").block_strings));
-  ev.submit({0, a1, 1, 1});
-  ev.submit({1, a1, 666, 1});
-  ev.submit({2, "r1_k4_s11_e1_i32_o16", 1, 1});  // kernel 4: malformed
+  ev.submit({0, a1, 1, 1, {}});
+  ev.submit({1, a1, 666, 1, {}});
+  ev.submit({2, "r1_k4_s11_e1_i32_o16", 1, 1, {}});  // kernel 4: malformed
   EXPECT_EQ(ev.in_flight(), 3);
   const auto r0 = ev.poll();
   EXPECT_EQ(r0.trial, 0);
