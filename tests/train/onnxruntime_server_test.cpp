@@ -3,8 +3,8 @@
 // values, timings of several models in interleaved rounds with reference
 // runs, node pinned to one CPU during a timing request and given back its
 // affinity after it, a bad model file (or one that cannot run on the given
-// shape) that is a clear error naming it while the server keeps serving, and a missing package that names
-// scripts/setup.sh.
+// shape) that is a clear error naming it while the server keeps serving,
+// and a missing package that names scripts/setup.sh.
 #include "train/onnxruntime_server.h"
 
 #include <gtest/gtest.h>
