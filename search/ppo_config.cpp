@@ -56,6 +56,7 @@ nlohmann::json to_json(const PpoConfig& c) {
           {"max_grad_norm", c.max_grad_norm},
           {"target_kl", c.target_kl},
           {"failure_penalty", c.failure_penalty},
+          {"per_decision_ratio", c.per_decision_ratio},
           {"device", c.device}};
 }
 
@@ -75,6 +76,8 @@ PpoConfig ppo_config_from_json(const nlohmann::json& j) {
                                                   {"max_grad_norm", &c.max_grad_norm},
                                                   {"target_kl", &c.target_kl},
                                                   {"failure_penalty", &c.failure_penalty}};
+  const std::map<std::string, bool*> bools = {{"normalize_advantages", &c.normalize_advantages},
+                                              {"per_decision_ratio", &c.per_decision_ratio}};
   for (const auto& [key, value] : j.items()) {
     if (auto it = ints.find(key); it != ints.end()) {
       if (!value.is_number_integer()) {
@@ -86,12 +89,11 @@ PpoConfig ppo_config_from_json(const nlohmann::json& j) {
         throw ConfigError("strategy.ppo." + key + " must be a number, got " + value.dump());
       }
       *it2->second = value.get<double>();
-    } else if (key == "normalize_advantages") {
+    } else if (auto it3 = bools.find(key); it3 != bools.end()) {
       if (!value.is_boolean()) {
-        throw ConfigError("strategy.ppo.normalize_advantages must be true or false, got " +
-                          value.dump());
+        throw ConfigError("strategy.ppo." + key + " must be true or false, got " + value.dump());
       }
-      c.normalize_advantages = value.get<bool>();
+      *it3->second = value.get<bool>();
     } else if (key == "device") {
       if (!value.is_string()) throw ConfigError("strategy.ppo.device must be a string");
       c.device = value.get<std::string>();
@@ -100,7 +102,7 @@ PpoConfig ppo_config_from_json(const nlohmann::json& j) {
                         "' (expected lstm_hidden, embedding_size, init_range, learning_rate, "
                         "entropy_weight, baseline_decay, clip_epsilon, batch_size, "
                         "minibatch_size, epochs, normalize_advantages, max_grad_norm, target_kl, "
-                        "failure_penalty, device)");
+                        "failure_penalty, per_decision_ratio, device)");
     }
   }
   validate(c);

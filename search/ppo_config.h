@@ -70,6 +70,16 @@ struct PpoConfig {
   // batch's advantage RMS: -failure_penalty. Failures never enter the
   // baseline. >= 0.
   double failure_penalty = 1.0;
+  // PPO's ratio per decision instead of per architecture. false (the
+  // paper's and NASNet's form): one ratio r = p_new(arch) / p_old(arch), the
+  // product of 42 per-decision ratios, clipped to 1 +- clip_epsilon, so a
+  // few small moves per decision clip the whole sample. true: each decision
+  // i has its own ratio r_i = p_new(a_i | a_<i) / p_old(a_i | a_<i), the
+  // surrogate is the sum over decisions of min(r_i A, clip(r_i) A) (the same
+  // gradient as the per-architecture form while no ratio is clipped), and
+  // the KL estimate for target_kl is the sum over decisions of their
+  // per-decision estimates (the chain rule: the same KL, lower variance).
+  bool per_decision_ratio = false;
   std::string device = "cpu";  // "cpu", "cuda", "cuda:N" or "auto" (CUDA when available)
 };
 

@@ -53,15 +53,17 @@ struct ControllerNetImpl : torch::nn::Module {
     return embeddings[i]->as<torch::nn::Embedding>()->forward(actions);
   }
 
-  // Teacher-forced pass over actions [B, D]: summed log-probabilities [B] and
-  // summed entropies [B]. masks[i], when defined, is added to decision i's
-  // logits (0 for a canonical choice, -1e9 for an alias).
+  // Teacher-forced pass over actions [B, D]: the log-probability of each
+  // decision given the ones before it [B, D] (their sum over D is the
+  // architecture's) and the summed entropies [B]. masks[i], when defined, is
+  // added to decision i's logits (0 for a canonical choice, -1e9 for an
+  // alias).
   std::pair<torch::Tensor, torch::Tensor> evaluate(const torch::Tensor& actions,
                                                    const std::vector<torch::Tensor>& masks) {
     const int64_t batch = actions.size(0);
     torch::Tensor x = start.expand({batch, start.size(1)});
     torch::Tensor h, c;
-    torch::Tensor logp = torch::zeros({batch}, actions.options().dtype(torch::kFloat));
+    std::vector<torch::Tensor> logps;
     torch::Tensor ent = torch::zeros({batch}, actions.options().dtype(torch::kFloat));
     for (size_t i = 0; i < heads->size(); ++i) {
       auto [logits, h2, c2] = step(i, x, h, c);
@@ -69,11 +71,11 @@ struct ControllerNetImpl : torch::nn::Module {
       c = c2;
       auto lp = torch::log_softmax(masks[i].defined() ? logits + masks[i] : logits, 1);
       auto a = actions.select(1, static_cast<int64_t>(i));
-      logp = logp + lp.gather(1, a.unsqueeze(1)).squeeze(1);
+      logps.push_back(lp.gather(1, a.unsqueeze(1)).squeeze(1));
       ent = ent - (lp.exp() * lp).sum(1);
       x = embed(i, a);
     }
-    return {logp, ent};
+    return {torch::stack(logps, 1), ent};
   }
 
   torch::nn::LSTMCell cell;
@@ -93,12 +95,16 @@ torch::Device choose_device(const std::string& name) {
 
 struct Pending {
   std::vector<int> decisions;
-  double old_logp = 0;
+  double old_logp = 0;             // of the architecture: the sum of old_logps
+  std::vector<double> old_logps;   // of each decision given the ones before it
 };
 
 struct Sample {
   std::vector<int> decisions;
   double old_logp = 0;
+  // Empty for a sample restored from a checkpoint written before they were
+  // kept (usable only by the per-architecture ratio).
+  std::vector<double> old_logps;
   double advantage = 0;  // reward - baseline when observed; unused when failed
   bool failed = false;   // no reward (failed, diverged, timeout)
 };
@@ -158,17 +164,21 @@ struct PpoController::Impl {
         net->parameters(), torch::optim::AdamOptions(config.learning_rate));
   }
 
-  // Walks the LSTM choosing each decision with `choose(probs)`; returns the
-  // decisions, their summed log-probability and the summed entropy.
+  struct Walk {
+    std::vector<int> decisions;
+    std::vector<double> logps;  // of each decision given the ones before it
+    double logp = 0;            // their sum
+    double entropy = 0;         // summed over the decisions
+  };
+
+  // Walks the LSTM choosing each decision with `choose(probs)`.
   template <class Choose>
-  std::tuple<std::vector<int>, double, double> walk(Choose&& choose,
-                                                    std::vector<std::vector<double>>* probs_out) {
+  Walk walk(Choose&& choose, std::vector<std::vector<double>>* probs_out) {
     torch::NoGradGuard no_grad;
     net->eval();
     torch::Tensor x = net->start;
     torch::Tensor h, c;
-    std::vector<int> decisions;
-    double logp = 0, entropy = 0;
+    Walk w;
     for (size_t i = 0; i < sizes.size(); ++i) {
       auto [logits, h2, c2] = net->step(i, x, h, c);
       h = h2;
@@ -179,15 +189,16 @@ struct PpoController::Impl {
       std::vector<double> p(lpv.size());
       for (size_t k = 0; k < p.size(); ++k) {
         p[k] = std::exp(lpv[k]);
-        entropy -= p[k] * lpv[k];
+        w.entropy -= p[k] * lpv[k];
       }
       const int a = choose(p);
-      decisions.push_back(a);
-      logp += lpv[static_cast<size_t>(a)];
+      w.decisions.push_back(a);
+      w.logps.push_back(lpv[static_cast<size_t>(a)]);
+      w.logp += w.logps.back();
       if (probs_out) probs_out->push_back(p);
       x = net->embed(i, torch::tensor({static_cast<int64_t>(a)}, torch::kLong).to(device));
     }
-    return {decisions, logp, entropy};
+    return w;
   }
 
   // The advantages the update uses, in buffer order (see PpoConfig):
@@ -212,32 +223,51 @@ struct PpoController::Impl {
   }
 
   // Mean over the batch of exp(r) - 1 - r, r = new - old log-probability: an
-  // estimator of KL(old || new) that is never negative.
+  // estimator of KL(old || new) that is never negative. `old` is [B] (r of
+  // the architecture) or [B, D] (r of each decision, the estimates summed
+  // over D).
   double approx_kl(const torch::Tensor& actions, const torch::Tensor& old) {
     torch::NoGradGuard no_grad;
-    const auto logr = net->evaluate(actions, masks).first - old;
-    return (torch::exp(logr) - 1 - logr).mean().item<double>();
+    auto logp = net->evaluate(actions, masks).first;
+    if (old.dim() == 1) logp = logp.sum(1);
+    const auto logr = logp - old;
+    auto k = torch::exp(logr) - 1 - logr;
+    if (k.dim() == 2) k = k.sum(1);
+    return k.mean().item<double>();
   }
 
   void update() {
     net->train();
     const auto n = static_cast<int64_t>(buffer.size());
+    const auto d = static_cast<int64_t>(sizes.size());
+    const bool per_decision = config.per_decision_ratio;
     std::vector<int64_t> flat;
-    std::vector<float> old_logp;
+    std::vector<float> old_logp;  // [n] or, per decision, [n, d]
     int failures = 0;
     double raw_sum = 0;
     for (const auto& s : buffer) {
       flat.insert(flat.end(), s.decisions.begin(), s.decisions.end());
-      old_logp.push_back(static_cast<float>(s.old_logp));
+      if (per_decision) {
+        if (s.old_logps.size() != s.decisions.size()) {
+          throw Error("PPO controller: a sample has no per-decision log-probabilities "
+                      "(restored from a checkpoint without them), which per_decision_ratio needs");
+        }
+        old_logp.insert(old_logp.end(), s.old_logps.begin(), s.old_logps.end());
+      } else {
+        old_logp.push_back(static_cast<float>(s.old_logp));
+      }
       if (s.failed) ++failures;
       else raw_sum += s.advantage;
     }
     auto [adv, rms] = advantages();
     const auto actions_all =
-        torch::from_blob(flat.data(), {n, static_cast<int64_t>(sizes.size())}, torch::kLong)
+        torch::from_blob(flat.data(), {n, d}, torch::kLong).clone().to(device);
+    const auto old_all =
+        torch::from_blob(old_logp.data(), per_decision ? std::vector<int64_t>{n, d}
+                                                       : std::vector<int64_t>{n},
+                         torch::kFloat)
             .clone()
             .to(device);
-    const auto old_all = torch::from_blob(old_logp.data(), {n}, torch::kFloat).clone().to(device);
     const auto adv_all = torch::from_blob(adv.data(), {n}, torch::kFloat).clone().to(device);
     double loss_sum = 0, ent_sum = 0, clipped = 0, grad_sum = 0;
     int steps = 0, epochs_run = 0;
@@ -253,13 +283,18 @@ struct PpoController::Impl {
         const auto actions = actions_all.index_select(0, idx);
         const auto old = old_all.index_select(0, idx);
         const auto a = adv_all.index_select(0, idx);
-        auto [logp, ent] = net->evaluate(actions, masks);
+        auto [logps, ent] = net->evaluate(actions, masks);
+        // Per architecture: one ratio [B]. Per decision: a ratio per
+        // decision [B, D], each clipped alone, the surrogates summed over D.
+        const auto logp = per_decision ? logps : logps.sum(1);
+        const auto adv_b = per_decision ? a.unsqueeze(1) : a;
         const auto ratio = torch::exp(logp - old);
-        const auto surr1 = ratio * a;
+        const auto surr1 = ratio * adv_b;
         const auto surr2 =
-            torch::clamp(ratio, 1.0 - config.clip_epsilon, 1.0 + config.clip_epsilon) * a;
-        const auto loss =
-            -torch::min(surr1, surr2).mean() - config.entropy_weight * ent.mean();
+            torch::clamp(ratio, 1.0 - config.clip_epsilon, 1.0 + config.clip_epsilon) * adv_b;
+        auto surr = torch::min(surr1, surr2);
+        if (per_decision) surr = surr.sum(1);
+        const auto loss = -surr.mean() - config.entropy_weight * ent.mean();
         optimizer->zero_grad();
         loss.backward();
         if (config.max_grad_norm > 0) {
@@ -368,7 +403,7 @@ PpoController::~PpoController() = default;
 
 Proposal PpoController::propose(int64_t trial) {
   auto& rng = impl_->rng;
-  auto [decisions, logp, entropy] = impl_->walk(
+  auto w = impl_->walk(
       [&rng](const std::vector<double>& p) {
         const double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
         double acc = 0;
@@ -382,8 +417,8 @@ Proposal PpoController::propose(int64_t trial) {
         return last;
       },
       nullptr);
-  impl_->pending[trial] = {decisions, logp};
-  return {decisions, entropy};
+  impl_->pending[trial] = {w.decisions, w.logp, w.logps};
+  return {w.decisions, w.entropy};
 }
 
 bool PpoController::observe(int64_t trial, const std::vector<int>& decisions, double reward) {
@@ -402,23 +437,27 @@ bool PpoController::observe(int64_t trial, const std::vector<int>& decisions, do
   const double advantage = reward - m.baseline;
   const double d = m.config.baseline_decay;
   m.baseline = d * m.baseline + (1 - d) * reward;
-  return m.add({p.decisions, p.old_logp, advantage, false});
+  return m.add({p.decisions, p.old_logp, p.old_logps, advantage, false});
 }
 
 bool PpoController::observe_failure(int64_t trial, const std::vector<int>& decisions) {
   const Pending p = impl_->take_pending(trial, decisions);
-  return impl_->add({p.decisions, p.old_logp, 0.0, true});
+  return impl_->add({p.decisions, p.old_logp, p.old_logps, 0.0, true});
 }
 
 nlohmann::json PpoController::state() const {
   nlohmann::json pending = nlohmann::json::array();
   for (const auto& [trial, p] : impl_->pending) {
-    pending.push_back({{"trial", trial}, {"decisions", p.decisions}, {"old_logp", p.old_logp}});
+    pending.push_back({{"trial", trial},
+                       {"decisions", p.decisions},
+                       {"old_logp", p.old_logp},
+                       {"old_logps", p.old_logps}});
   }
   nlohmann::json buffer = nlohmann::json::array();
   for (const auto& s : impl_->buffer) {
     buffer.push_back({{"decisions", s.decisions},
                       {"old_logp", s.old_logp},
+                      {"old_logps", s.old_logps},
                       {"advantage", s.advantage},
                       {"failed", s.failed}});
   }
@@ -444,6 +483,24 @@ std::string PpoController::weights() const {
 }
 
 void PpoController::restore(const nlohmann::json& state, const std::string& weights) {
+  // "old_logps" is absent from checkpoints written before the per-decision
+  // ratio: fine for the per-architecture one, refused for the other.
+  const auto old_logps = [this](const nlohmann::json& entry, const std::string& what) {
+    std::vector<double> v;
+    if (entry.contains("old_logps")) v = entry.at("old_logps").get<std::vector<double>>();
+    const size_t d = impl_->sizes.size();
+    if (!v.empty() && v.size() != d) {
+      throw ConfigError("malformed PPO checkpoint: " + what + " has " + std::to_string(v.size()) +
+                        " per-decision log-probabilities, the search space has " +
+                        std::to_string(d) + " decisions");
+    }
+    if (v.empty() && impl_->config.per_decision_ratio) {
+      throw ConfigError("PPO checkpoint: " + what +
+                        " has no per-decision log-probabilities ('old_logps'), which "
+                        "strategy.ppo.per_decision_ratio needs");
+    }
+    return v;
+  };
   try {
     if (state.at("strategy") != "ppo") throw ConfigError("checkpoint is not a PPO controller's");
     if (!weights.empty()) {
@@ -462,7 +519,8 @@ void PpoController::restore(const nlohmann::json& state, const std::string& weig
     impl_->last_update = state.at("last_update");
     impl_->pending.clear();
     for (const auto& p : state.at("pending")) {
-      Pending pend{p.at("decisions").get<std::vector<int>>(), p.at("old_logp").get<double>()};
+      Pending pend{p.at("decisions").get<std::vector<int>>(), p.at("old_logp").get<double>(),
+                   old_logps(p, "pending trial " + std::to_string(p.at("trial").get<int64_t>()))};
       check_decisions(pend.decisions, impl_->sizes);
       impl_->pending[p.at("trial").get<int64_t>()] = pend;
     }
@@ -471,7 +529,8 @@ void PpoController::restore(const nlohmann::json& state, const std::string& weig
       // "failed" is absent from checkpoints written before failures were
       // told apart: those stored failures as reward 0.
       Sample sample{s.at("decisions").get<std::vector<int>>(), s.at("old_logp").get<double>(),
-                    s.at("advantage").get<double>(), s.value("failed", false)};
+                    old_logps(s, "a buffered sample"), s.at("advantage").get<double>(),
+                    s.value("failed", false)};
       check_decisions(sample.decisions, impl_->sizes);
       sample.decisions = impl_->canonical(std::move(sample.decisions));
       impl_->buffer.push_back(sample);
@@ -497,11 +556,12 @@ std::vector<std::vector<double>> PpoController::greedy_probabilities() const {
 }
 
 std::vector<int> PpoController::greedy_decisions() const {
-  return std::get<0>(impl_->walk(
-      [](const std::vector<double>& p) {
-        return static_cast<int>(std::max_element(p.begin(), p.end()) - p.begin());
-      },
-      nullptr));
+  return impl_->walk(
+                  [](const std::vector<double>& p) {
+                    return static_cast<int>(std::max_element(p.begin(), p.end()) - p.begin());
+                  },
+                  nullptr)
+      .decisions;
 }
 
 }  // namespace mnas::search

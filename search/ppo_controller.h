@@ -21,12 +21,17 @@
 // per batch, failures at a bounded penalty, `epochs` passes of the clipped
 // surrogate minus entropy_weight x the summed entropy, each Adam step on a
 // gradient clipped to max_grad_norm, the remaining passes skipped once the
-// approximate KL from the sampling policy passes target_kl. last_update()
-// reports loss, entropy, clip_fraction, epochs_run, approx_kl, failures,
-// baseline, mean_advantage (raw), advantage_rms and grad_norm.
+// approximate KL from the sampling policy passes target_kl. The ratio is the
+// architecture's (the paper's) or, with per_decision_ratio, each decision's
+// (clipped alone; clip_fraction is then the fraction of decisions clipped).
+// last_update() reports loss, entropy, clip_fraction, epochs_run, approx_kl,
+// failures, baseline, mean_advantage (raw), advantage_rms and grad_norm.
 //
 // Checkpoints (state()) written before failures were told apart have no
 // "failed" flag in their buffer: they load, their failures as reward 0.
+// Those written before per-decision log-probabilities were kept have no
+// "old_logps": they load for the per-architecture ratio; restore() refuses
+// them (ConfigError naming the key) for the per-decision one.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -30,11 +30,21 @@ TEST(ExperimentConfigTest, DefaultsAreThePapers) {
   EXPECT_FALSE(paper.strategy.ppo.normalize_advantages);
   EXPECT_EQ(paper.strategy.ppo.max_grad_norm, 0);
   EXPECT_EQ(paper.strategy.ppo.target_kl, 0);
+  EXPECT_FALSE(paper.strategy.ppo.per_decision_ratio);
   EXPECT_EQ(paper.budget, 8000);
   // The file of the embedded default is the embedded default.
   const auto file = experiment_from_file(std::string(MNAS_SOURCE_DIR) + "/experiments/search-default.json");
   EXPECT_EQ(search::to_json(file.strategy.ppo), search::to_json(c.strategy.ppo));
   EXPECT_EQ(file.proxy.time_limit_s, kDefaultChildSeconds);
+  // search-per-decision.json: the default search with PPO's ratio per
+  // decision, nothing else changed (docs/search.md).
+  const auto per_decision =
+      experiment_from_file(std::string(MNAS_SOURCE_DIR) + "/experiments/search-per-decision.json");
+  EXPECT_TRUE(per_decision.strategy.ppo.per_decision_ratio);
+  EXPECT_FALSE(file.strategy.ppo.per_decision_ratio);
+  auto same = to_json(per_decision);
+  same["strategy"]["ppo"]["per_decision_ratio"] = false;
+  EXPECT_EQ(same, to_json(file));
   // Canonical JSON round-trips.
   EXPECT_EQ(to_json(experiment_from_json(to_json(c))), to_json(c));
 }

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <string>
 #include <vector>
 
 #include "common/error.h"
@@ -88,16 +90,16 @@ TEST(PpoControllerTest, LearnsKnownOptimumAndBeatsRandom) {
   }
 }
 
-TEST(PpoControllerTest, CheckpointRestoresExactly) {
+void expect_checkpoint_restores_exactly(const PpoConfig& config) {
   const auto s = sizes();
   const auto o = optimum(s);
-  PpoController a(s, fast_config(), 7);
+  PpoController a(s, config, 7);
   run(a, 50, o);  // two updates and ten pending-free observations
   const auto p50 = a.propose(50);  // one proposal in flight at checkpoint time
   const auto state = a.state();
   const auto weights = a.weights();
 
-  PpoController b(s, fast_config(), 99);  // different init, then restored
+  PpoController b(s, config, 99);  // different init, then restored
   b.restore(state, weights);
   EXPECT_EQ(b.state(), state);
   // Same future: the in-flight trial's result, an update, more proposals.
@@ -116,6 +118,89 @@ TEST(PpoControllerTest, CheckpointRestoresExactly) {
   EXPECT_EQ(a.state(), b.state());
 }
 
+TEST(PpoControllerTest, CheckpointRestoresExactly) {
+  expect_checkpoint_restores_exactly(fast_config());
+}
+
+PpoConfig per_decision(PpoConfig c) {
+  c.per_decision_ratio = true;
+  return c;
+}
+
+TEST(PpoControllerTest, PerDecisionCheckpointRestoresExactly) {
+  expect_checkpoint_restores_exactly(per_decision(fast_config()));
+}
+
+TEST(PpoControllerTest, PerDecisionRatioLearnsKnownOptimum) {
+  const auto s = sizes();
+  const auto o = optimum(s);
+  for (uint64_t seed : {1, 2, 3}) {
+    PpoController ppo(s, per_decision(fast_config()), seed);
+    const Outcome p = run(ppo, 400, o);
+    EXPECT_GE(p.best, 17.0 / 18) << "seed " << seed;
+    EXPECT_GT(p.last_mean, 0.85) << "seed " << seed;
+    EXPECT_GE(score(ppo.greedy_decisions(), o), 17.0 / 18) << "seed " << seed;
+  }
+}
+
+// While no ratio is clipped (the first gradient step, all ratios 1) the two
+// surrogates have the same gradient: d(r A) = A r d(sum_i log p_i) and
+// d(sum_i r_i A) = A sum_i r_i d(log p_i). One step from the same samples
+// and rewards must leave the same policy.
+TEST(PpoControllerTest, PerDecisionRatioTakesTheSameFirstStepAsThePerArchitectureOne) {
+  const auto s = sizes();
+  const auto o = optimum(s);
+  PpoConfig one_step = fast_config();
+  one_step.epochs = 1;
+  one_step.minibatch_size = one_step.batch_size;
+  PpoController arch(s, one_step, 5);
+  PpoController dec(s, per_decision(one_step), 5);
+  for (int t = 0; t < one_step.batch_size; ++t) {
+    const auto pa = arch.propose(t);
+    const auto pd = dec.propose(t);
+    ASSERT_EQ(pa.decisions, pd.decisions);  // same weights, same RNG
+    EXPECT_EQ(arch.observe(t, pa.decisions, score(pa.decisions, o)),
+              dec.observe(t, pd.decisions, score(pd.decisions, o)));
+  }
+  ASSERT_EQ(arch.last_update().at("update"), 1);
+  const auto a = arch.greedy_probabilities();
+  const auto d = dec.greedy_probabilities();
+  ASSERT_EQ(a.size(), d.size());
+  double moved = 0;
+  const auto before = PpoController(s, one_step, 5).greedy_probabilities();
+  for (size_t i = 0; i < a.size(); ++i) {
+    for (size_t k = 0; k < a[i].size(); ++k) {
+      EXPECT_NEAR(a[i][k], d[i][k], 1e-5) << "decision " << i << " choice " << k;
+      moved = std::max(moved, std::abs(a[i][k] - before[i][k]));
+    }
+  }
+  EXPECT_GT(moved, 1e-3);  // the step did move the policy
+}
+
+// A checkpoint without per-decision log-probabilities (written before they
+// were kept) still loads for the per-architecture ratio and is refused, with
+// the missing key named, for the per-decision one.
+TEST(PpoControllerTest, CheckpointWithoutPerDecisionLogProbs) {
+  const auto s = sizes();
+  const auto o = optimum(s);
+  PpoController a(s, fast_config(), 7);
+  run(a, 25, o);         // 5 in the buffer after one update
+  a.propose(25);         // one pending
+  auto state = a.state();
+  ASSERT_EQ(state.at("buffer").size(), 5u);
+  for (auto& e : state.at("buffer")) e.erase("old_logps");
+  for (auto& e : state.at("pending")) e.erase("old_logps");
+  PpoController b(s, fast_config(), 7);
+  EXPECT_NO_THROW(b.restore(state, a.weights()));
+  PpoController c(s, per_decision(fast_config()), 7);
+  try {
+    c.restore(state, a.weights());
+    FAIL() << "restored a checkpoint without old_logps into a per-decision controller";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("old_logps"), std::string::npos) << e.what();
+  }
+}
+
 TEST(PpoControllerTest, InitialPolicyIsNearUniform) {
   const auto s = sizes();
   PpoController c(s, PpoConfig{}, 3);
@@ -132,6 +217,8 @@ TEST(PpoControllerTest, RejectsBadConfigAndUnknownTrials) {
   EXPECT_THROW(ppo_config_from_json({{"learning_rate", -1}}), ConfigError);
   EXPECT_THROW(ppo_config_from_json({{"minibatch_size", 50}}), ConfigError);
   EXPECT_THROW(ppo_config_from_json({{"target_kl", -0.1}}), ConfigError);
+  EXPECT_THROW(ppo_config_from_json({{"per_decision_ratio", 1}}), ConfigError);
+  EXPECT_TRUE(ppo_config_from_json({{"per_decision_ratio", true}}).per_decision_ratio);
   EXPECT_THROW(ppo_config_from_json({{"max_grad_norm", -1}}), ConfigError);
   EXPECT_THROW(ppo_config_from_json({{"failure_penalty", -1}}), ConfigError);
   EXPECT_THROW(ppo_config_from_json({{"normalize_advantages", 1}}), ConfigError);
