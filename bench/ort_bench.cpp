@@ -150,7 +150,7 @@ int winners(const std::string& path, int top) {
   const auto all = store.experiments();
   if (all.empty()) throw std::runtime_error("'" + path + "' holds no experiment");
   const auto& e = all.front();
-  const auto config = experiments::experiment_from_json(nlohmann::json::parse(e.config));
+  const auto config = experiments::stored_experiment_from_json(nlohmann::json::parse(e.config));
   const auto space = space::SearchSpace::mnasnet_default();
   latency::DeployConfig d;  // the host: 224 px, batch 1, 1 thread
   const auto params = space.global_params(latency::apply_deploy({}, d));

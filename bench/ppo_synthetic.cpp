@@ -119,6 +119,7 @@ int main(int argc, char** argv) {
     }
     if (variants.empty()) variants.push_back("{}");
     search::set_torch_threads(1);
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // one line per seed as it ends, also into a pipe
     std::printf("%d trials, sigma %.3f, %.0f %% failures; first/last %d trials\n", trials, sigma,
                 100 * failure_rate, window);
     for (const auto& v : variants) {

@@ -123,6 +123,15 @@ ExperimentConfig experiment_from_file(const std::string& path) {
   }
 }
 
+ExperimentConfig stored_experiment_from_json(nlohmann::json j) {
+  if (j.is_object() && j.contains("strategy") && j["strategy"].is_object() &&
+      j["strategy"].contains("ppo") && j["strategy"]["ppo"].is_object() &&
+      !j["strategy"]["ppo"].contains("per_decision_ratio")) {
+    j["strategy"]["ppo"]["per_decision_ratio"] = false;
+  }
+  return experiment_from_json(j);
+}
+
 bool ConfigOverrides::any() const {
   return config_file || target_latency || budget || strategy || reward || alpha || beta || seed ||
          objective || latency_device;

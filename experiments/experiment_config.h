@@ -155,6 +155,12 @@ ExperimentConfig experiment_from_json(const nlohmann::json& j, const std::string
 // experiment_from_json of a file; ConfigError names the file on I/O or JSON
 // syntax errors.
 ExperimentConfig experiment_from_file(const std::string& path);
+// experiment_from_json of a configuration stored by mnas_search (a database's
+// experiment, an MPI job's: to_json, every key explicit). A key added to the
+// format after it was stored keeps the behaviour the experiment ran with, not
+// today's default: strategy.ppo.per_decision_ratio absent = false (the
+// per-architecture ratio, the default before 2026-12-07).
+ExperimentConfig stored_experiment_from_json(nlohmann::json j);
 
 // The command-line layer: every field a flag of mnas_search can set.
 struct ConfigOverrides {

@@ -127,7 +127,7 @@ std::vector<FinalModel> plan_final_models(const db::ExperimentRecord& experiment
                                           const FinalPlanOptions& o) {
   if (o.top_k < 0) throw ConfigError("--final must be >= 0, got " + std::to_string(o.top_k));
   if (o.seeds < 1) throw ConfigError("--final-seeds must be >= 1, got " + std::to_string(o.seeds));
-  const ExperimentConfig config = experiment_from_json(nlohmann::json::parse(experiment.config));
+  const ExperimentConfig config = stored_experiment_from_json(nlohmann::json::parse(experiment.config));
   const space::GlobalParams widths = config.space.global_params({});
   const std::string key = final_recipe_key(o.recipe);
   const std::string recipe_tag = key.substr(0, 8);

@@ -287,7 +287,7 @@ FinalOutcome Stage::run() {
                       "' has no successful trial to train");
   }
   auto plan = plan_final_models(e, trials, o_.plan);
-  const ExperimentConfig config = experiment_from_json(nlohmann::json::parse(e.config));
+  const ExperimentConfig config = stored_experiment_from_json(nlohmann::json::parse(e.config));
   device_ = std::make_unique<DeviceLatency>(*db_, config);
   dir_ = o_.dir.empty() ? o_.db_path + ".final" : o_.dir;
   baselines_dir_ = dir_;

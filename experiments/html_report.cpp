@@ -22,7 +22,7 @@ std::string num(const std::optional<double>& v, int precision) { return fixed_or
 }  // namespace
 
 std::string html_report(db::ExperimentStore& store, const db::ExperimentRecord& e) {
-  const auto config = experiment_from_json(nlohmann::json::parse(e.config));
+  const auto config = stored_experiment_from_json(nlohmann::json::parse(e.config));
   // Rung-0 results (every trial has one; the strategy's rewards) for the
   // learning curves; each trial at its highest finished rung for the
   // accuracy-latency plot, the best trials and the front, which rank by rung

@@ -190,7 +190,7 @@ std::string format_trials(const std::vector<db::TrialRecord>& trials, Format for
 
 nlohmann::json train_config(const db::TrialRecord& t, const db::ExperimentRecord& e,
                             const std::string& db_path) {
-  const auto config = experiment_from_json(nlohmann::json::parse(e.config));
+  const auto config = stored_experiment_from_json(nlohmann::json::parse(e.config));
   const auto arch = space::decode_arch(space::split_block_strings(t.arch));
   train::TrainConfig c = train::child_train_config(arch, config.proxy);
   const space::GlobalParams widths = config.space.global_params({});
@@ -219,14 +219,14 @@ nlohmann::json train_config(const db::TrialRecord& t, const db::ExperimentRecord
 }
 
 std::string latency_description(const db::ExperimentRecord& e) {
-  const auto config = experiment_from_json(nlohmann::json::parse(e.config));
+  const auto config = stored_experiment_from_json(nlohmann::json::parse(e.config));
   if (config.objective == "synthetic") return "synthetic (a formula of the architecture, no device)";
   return latency::latency_source(config.deploy);
 }
 
 std::string summary_text(db::ExperimentStore& store, const db::ExperimentRecord& e, int top_k) {
   const auto trials = trials_at_highest_rung(store, e.id);
-  const auto config = experiment_from_json(nlohmann::json::parse(e.config));
+  const auto config = stored_experiment_from_json(nlohmann::json::parse(e.config));
   std::map<std::string, int> counts;
   for (const auto& t : trials) counts[t.status]++;
   std::ostringstream os;

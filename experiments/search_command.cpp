@@ -27,7 +27,7 @@ void SearchProcess::run(const SearchCommand& command) {
     search::run_mpi_worker(*job.session, mo, [&](const nlohmann::json& cfg, const search::MpiSession&) {
       RunOptions worker = r;
       worker.delay_ms = cfg.at("delay_ms").get<int>();
-      return make_accuracy_fn(experiment_from_json(cfg.at("experiment")), worker);
+      return make_accuracy_fn(stored_experiment_from_json(cfg.at("experiment")), worker);
     });
     return;
   }

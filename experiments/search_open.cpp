@@ -86,7 +86,7 @@ OpenedExperiment open_experiment(db::ExperimentStore& store, const ConfigOverrid
   }
   OpenedExperiment opened{ExperimentConfig{}, all.back()};
   const auto& existing = *opened.existing;
-  opened.config = experiment_from_json(
+  opened.config = stored_experiment_from_json(
       parse_json(existing.config, "the configuration stored in '" + options.db_path + "'"));
   if (overrides.any()) {
     // Flags and files on --resume must agree with what the experiment is:

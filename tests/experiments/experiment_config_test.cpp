@@ -36,15 +36,7 @@ TEST(ExperimentConfigTest, DefaultsAreThePapers) {
   const auto file = experiment_from_file(std::string(MNAS_SOURCE_DIR) + "/experiments/search-default.json");
   EXPECT_EQ(search::to_json(file.strategy.ppo), search::to_json(c.strategy.ppo));
   EXPECT_EQ(file.proxy.time_limit_s, kDefaultChildSeconds);
-  // search-per-decision.json: the default search with PPO's ratio per
-  // decision, nothing else changed (docs/search.md).
-  const auto per_decision =
-      experiment_from_file(std::string(MNAS_SOURCE_DIR) + "/experiments/search-per-decision.json");
-  EXPECT_TRUE(per_decision.strategy.ppo.per_decision_ratio);
-  EXPECT_FALSE(file.strategy.ppo.per_decision_ratio);
-  auto same = to_json(per_decision);
-  same["strategy"]["ppo"]["per_decision_ratio"] = false;
-  EXPECT_EQ(same, to_json(file));
+  EXPECT_TRUE(file.strategy.ppo.per_decision_ratio);
   // Canonical JSON round-trips.
   EXPECT_EQ(to_json(experiment_from_json(to_json(c))), to_json(c));
 }
@@ -240,6 +232,25 @@ TEST(ExperimentConfigTest, FirstDifferenceNamesThePath) {
 // Issue #18: "rungs" (multi-fidelity children). Absent = single fidelity,
 // and the canonical form of such an experiment is what it was before rungs
 // existed (old databases resume as before); the embedded default has rungs.
+// A configuration stored before strategy.ppo.per_decision_ratio existed
+// (every other key explicit, as to_json writes them) resumes and reports with
+// the per-architecture ratio it ran with; a file without the key gets the
+// default, and a stored configuration with it keeps it.
+TEST(ExperimentConfigTest, StoredConfigurationsWithoutPerDecisionRatioKeepThePerArchitectureOne) {
+  ASSERT_TRUE(search::PpoConfig{}.per_decision_ratio);
+  nlohmann::json stored = to_json(ExperimentConfig{});
+  stored["strategy"]["ppo"].erase("per_decision_ratio");
+  EXPECT_FALSE(stored_experiment_from_json(stored).strategy.ppo.per_decision_ratio);
+  EXPECT_TRUE(experiment_from_json(stored).strategy.ppo.per_decision_ratio);
+  stored["strategy"]["ppo"]["per_decision_ratio"] = true;
+  EXPECT_TRUE(stored_experiment_from_json(stored).strategy.ppo.per_decision_ratio);
+  // Everything else is read as experiment_from_json reads it, errors too.
+  EXPECT_EQ(to_json(stored_experiment_from_json(stored)), to_json(experiment_from_json(stored)));
+  stored["strategy"]["ppo"]["per_decision_ratio"] = "yes";
+  EXPECT_THROW_MSG(stored_experiment_from_json(stored), ConfigError, "per_decision_ratio");
+  EXPECT_THROW(stored_experiment_from_json(nlohmann::json::array()), ConfigError);
+}
+
 TEST(ExperimentConfigTest, RungsAreOptionalStrictAndInTheDefault) {
   const auto plain = experiment_from_json({{"objective", "synthetic"}});
   EXPECT_FALSE(plain.rungs.has_value());

@@ -71,12 +71,22 @@ PpoConfig fast_config() {
   return c;
 }
 
+PpoConfig per_decision(PpoConfig c) {
+  c.per_decision_ratio = true;
+  return c;
+}
+
+PpoConfig per_architecture(PpoConfig c) {
+  c.per_decision_ratio = false;
+  return c;
+}
+
 TEST(PpoControllerTest, LearnsKnownOptimumAndBeatsRandom) {
   const auto s = sizes();
   const auto o = optimum(s);
   constexpr int kBudget = 400;
   for (uint64_t seed : {1, 2, 3}) {
-    PpoController ppo(s, fast_config(), seed);
+    PpoController ppo(s, per_architecture(fast_config()), seed);
     RandomSearch random(s, seed);
     const Outcome p = run(ppo, kBudget, o);
     const Outcome r = run(random, kBudget, o);
@@ -119,12 +129,7 @@ void expect_checkpoint_restores_exactly(const PpoConfig& config) {
 }
 
 TEST(PpoControllerTest, CheckpointRestoresExactly) {
-  expect_checkpoint_restores_exactly(fast_config());
-}
-
-PpoConfig per_decision(PpoConfig c) {
-  c.per_decision_ratio = true;
-  return c;
+  expect_checkpoint_restores_exactly(per_architecture(fast_config()));
 }
 
 TEST(PpoControllerTest, PerDecisionCheckpointRestoresExactly) {
@@ -153,7 +158,7 @@ TEST(PpoControllerTest, PerDecisionRatioTakesTheSameFirstStepAsThePerArchitectur
   PpoConfig one_step = fast_config();
   one_step.epochs = 1;
   one_step.minibatch_size = one_step.batch_size;
-  PpoController arch(s, one_step, 5);
+  PpoController arch(s, per_architecture(one_step), 5);
   PpoController dec(s, per_decision(one_step), 5);
   for (int t = 0; t < one_step.batch_size; ++t) {
     const auto pa = arch.propose(t);
@@ -167,7 +172,7 @@ TEST(PpoControllerTest, PerDecisionRatioTakesTheSameFirstStepAsThePerArchitectur
   const auto d = dec.greedy_probabilities();
   ASSERT_EQ(a.size(), d.size());
   double moved = 0;
-  const auto before = PpoController(s, one_step, 5).greedy_probabilities();
+  const auto before = PpoController(s, per_architecture(one_step), 5).greedy_probabilities();
   for (size_t i = 0; i < a.size(); ++i) {
     for (size_t k = 0; k < a[i].size(); ++k) {
       EXPECT_NEAR(a[i][k], d[i][k], 1e-5) << "decision " << i << " choice " << k;
@@ -183,14 +188,14 @@ TEST(PpoControllerTest, PerDecisionRatioTakesTheSameFirstStepAsThePerArchitectur
 TEST(PpoControllerTest, CheckpointWithoutPerDecisionLogProbs) {
   const auto s = sizes();
   const auto o = optimum(s);
-  PpoController a(s, fast_config(), 7);
+  PpoController a(s, per_architecture(fast_config()), 7);
   run(a, 25, o);         // 5 in the buffer after one update
   a.propose(25);         // one pending
   auto state = a.state();
   ASSERT_EQ(state.at("buffer").size(), 5u);
   for (auto& e : state.at("buffer")) e.erase("old_logps");
   for (auto& e : state.at("pending")) e.erase("old_logps");
-  PpoController b(s, fast_config(), 7);
+  PpoController b(s, per_architecture(fast_config()), 7);
   EXPECT_NO_THROW(b.restore(state, a.weights()));
   PpoController c(s, per_decision(fast_config()), 7);
   try {
