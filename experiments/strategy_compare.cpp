@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -54,6 +55,52 @@ std::vector<std::pair<double, double>> moving_average(const std::vector<std::pai
   return out;
 }
 
+// Each run's label: its strategy, plus "(key=value, ...)" of the settings in
+// which the runs of that strategy differ.
+void label_runs(std::vector<RunSummary>& runs) {
+  std::map<std::string, std::vector<RunSummary*>> by_strategy;
+  for (auto& r : runs) by_strategy[r.strategy].push_back(&r);
+  for (auto& [name, rs] : by_strategy) {
+    std::set<std::string> differing;
+    for (const auto* r : rs) {
+      for (const auto* other : rs) {
+        for (const auto& [key, value] : r->settings.items()) {
+          if (!other->settings.contains(key) || other->settings.at(key) != value) {
+            differing.insert(key);
+          }
+        }
+      }
+    }
+    for (auto* r : rs) {
+      r->label = name;
+      std::string sep = " (";
+      for (const auto& key : differing) {
+        r->label += sep + key + "=" + (r->settings.contains(key) ? r->settings.at(key).dump() : "-");
+        sep = ", ";
+      }
+      if (!differing.empty()) r->label += ")";
+    }
+  }
+}
+
+// A colour per label: the strategy's own for its first label, then a palette.
+std::map<std::string, std::string> label_colors(const Comparison& c) {
+  static const char* const kPalette[] = {"#ff7f0e", "#9467bd", "#8c564b",
+                                         "#e377c2", "#17becf", "#bcbd22"};
+  std::map<std::string, std::string> colors;
+  std::set<std::string> strategies_used;
+  size_t next = 0;
+  for (const auto& r : c.runs) {
+    if (colors.count(r.label)) continue;
+    if (strategies_used.insert(r.strategy).second) {
+      colors[r.label] = strategy_color(r.strategy);
+    } else {
+      colors[r.label] = kPalette[next++ % (sizeof kPalette / sizeof *kPalette)];
+    }
+  }
+  return colors;
+}
+
 }  // namespace
 
 RunSummary summarize_run(const db::ExperimentRecord& experiment,
@@ -63,7 +110,13 @@ RunSummary summarize_run(const db::ExperimentRecord& experiment,
   s.experiment = experiment.id;
   s.strategy = experiment.strategy;
   s.seed = experiment.seed;
-  s.target_ms = experiment_from_json(nlohmann::json::parse(experiment.config)).reward.target_ms;
+  const auto config = stored_experiment_from_json(nlohmann::json::parse(experiment.config));
+  s.target_ms = config.reward.target_ms;
+  const auto strategy = to_json(config).at("strategy");
+  if (strategy.contains(s.strategy)) {
+    s.settings = strategy.at(s.strategy);
+    s.settings.erase("device");
+  }
   s.trials = static_cast<int64_t>(trials.size());
   const double late_from = std::min(0.8 * static_cast<double>(s.trials), static_cast<double>(s.trials - 1));
   std::vector<double> late;
@@ -100,7 +153,8 @@ Comparison compare_runs(std::vector<RunSummary> runs) {
     r.hypervolume = r.points.empty() ? kNaN : search::hypervolume(pts, c.reference_latency_ms);
   }
   c.runs = std::move(runs);
-  for (const auto& r : c.runs) by_strategy[r.strategy].push_back(&r);
+  label_runs(c.runs);
+  for (const auto& r : c.runs) by_strategy[r.label].push_back(&r);
   for (const auto& [name, rs] : by_strategy) {
     StrategySummary s;
     s.strategy = name;
@@ -133,6 +187,8 @@ std::string format_comparison(const Comparison& c, Format format) {
       j["runs"].push_back({{"source", r.source},
                            {"experiment", r.experiment},
                            {"strategy", r.strategy},
+                           {"label", r.label},
+                           {"settings", r.settings},
                            {"seed", r.seed},
                            {"trials", r.trials},
                            {"rewarded", r.rewarded},
@@ -142,32 +198,38 @@ std::string format_comparison(const Comparison& c, Format format) {
     }
     os << j.dump(2) << "\n";
   } else if (format == Format::kCsv) {
-    os << "source,experiment,strategy,seed,trials,rewarded,best_reward,late_median_reward,hypervolume\n";
+    os << "source,experiment,strategy,label,seed,trials,rewarded,best_reward,late_median_reward,"
+          "hypervolume\n";
     for (const auto& r : c.runs) {
-      os << csv_field(r.source) << "," << r.experiment << "," << r.strategy << "," << r.seed << ","
+      os << csv_field(r.source) << "," << r.experiment << "," << r.strategy << ","
+         << csv_field(r.label) << "," << r.seed << ","
          << r.trials << "," << r.rewarded << "," << fixed(r.best_reward, 6) << ","
          << fixed(r.late_median_reward, 6) << "," << fixed(r.hypervolume, 6) << "\n";
     }
   } else {
-    char line[256];
+    char line[1024];
+    // The first column fits the longest label (at least "strategy  ").
+    size_t w = 10;
+    for (const auto& r : c.runs) w = std::max(w, r.label.size());
+    const int width = static_cast<int>(w);
     os << "hypervolume: accuracy-latency front, reference latency " << fixed(c.reference_latency_ms, 1)
        << " ms (2x the target), as mean best accuracy over budgets\n";
-    std::snprintf(line, sizeof line, "%-10s %5s %12s %12s %12s\n", "strategy", "runs", "best(med)",
-                  "late(med)", "hv(med)");
+    std::snprintf(line, sizeof line, "%-*s %5s %12s %12s %12s\n", width, "strategy", "runs",
+                  "best(med)", "late(med)", "hv(med)");
     os << line;
     for (const auto& s : c.strategies) {
-      std::snprintf(line, sizeof line, "%-10s %5d %12s %12s %12s\n", s.strategy.c_str(), s.runs,
+      std::snprintf(line, sizeof line, "%-*s %5d %12s %12s %12s\n", width, s.strategy.c_str(), s.runs,
                     fixed(s.median_best_reward, 4).c_str(), fixed(s.median_late_reward, 4).c_str(),
                     fixed(s.median_hypervolume, 4).c_str());
       os << line;
     }
     os << "\n";
-    std::snprintf(line, sizeof line, "%-10s %6s %7s %9s %10s %10s %8s  %s\n", "strategy", "seed",
-                  "trials", "rewarded", "best", "late", "hv", "database");
+    std::snprintf(line, sizeof line, "%-*s %6s %7s %9s %10s %10s %8s  %s\n", width, "strategy",
+                  "seed", "trials", "rewarded", "best", "late", "hv", "database");
     os << line;
     for (const auto& r : c.runs) {
-      std::snprintf(line, sizeof line, "%-10s %6lld %7lld %9lld %10s %10s %8s  %s\n",
-                    r.strategy.c_str(), static_cast<long long>(r.seed),
+      std::snprintf(line, sizeof line, "%-*s %6lld %7lld %9lld %10s %10s %8s  %s\n", width,
+                    r.label.c_str(), static_cast<long long>(r.seed),
                     static_cast<long long>(r.trials), static_cast<long long>(r.rewarded),
                     fixed(r.best_reward, 4).c_str(), fixed(r.late_median_reward, 4).c_str(),
                     fixed(r.hypervolume, 4).c_str(), r.source.c_str());
@@ -203,18 +265,19 @@ std::string comparison_html(const Comparison& c) {
   Plot p("Learning curves: reward per trial (dots) and mean of the last 20 (lines)", range_of(xs, 0.01),
          range_of(ys), "trial", "reward", 1080, 420);
   std::vector<std::pair<std::string, std::string>> legend;
+  const auto colors = label_colors(c);
   for (const auto& r : c.runs) {
-    const auto color = strategy_color(r.strategy);
+    const auto& color = colors.at(r.label);
     for (const auto& [i, reward] : r.rewards) p.dot(static_cast<double>(i), reward, color, 1.5);
     p.polyline(moving_average(r.rewards, 20), color, 2);
   }
-  for (const auto& s : c.strategies) legend.emplace_back(strategy_color(s.strategy), s.strategy);
+  for (const auto& s : c.strategies) legend.emplace_back(colors.at(s.strategy), s.strategy);
   p.legend(legend);
   html << p.finish();
   html << "<h2>Runs</h2>\n<table><tr><th>strategy</th><th>seed</th><th>trials</th><th>rewarded</th>"
           "<th>best</th><th>late</th><th>hypervolume</th><th>database</th></tr>\n";
   for (const auto& r : c.runs) {
-    html << "<tr><td class='l'>" << html_escape(r.strategy) << "</td><td>" << r.seed << "</td><td>"
+    html << "<tr><td class='l'>" << html_escape(r.label) << "</td><td>" << r.seed << "</td><td>"
          << r.trials << "</td><td>" << r.rewarded << "</td><td>" << fixed(r.best_reward, 4)
          << "</td><td>" << fixed(r.late_median_reward, 4) << "</td><td>" << fixed(r.hypervolume, 4)
          << "</td><td class='l'>" << html_escape(r.source) << "</td></tr>\n";

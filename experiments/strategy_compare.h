@@ -6,14 +6,18 @@
 // runs); per strategy, the medians of those over its runs. With multi-fidelity
 // children (search/asha.h) every figure is of the rung-0 results (the trial
 // rows): every trial has one, all at the same budget, and they are the
-// rewards the strategy learned from. Read-only, no LibTorch; mnas_report
-// --compare prints it and writes its HTML page.
+// rewards the strategy learned from. Runs of one strategy with different
+// settings (e.g. PPO with and without the per-decision ratio) are grouped
+// apart, each group named by the settings that tell them apart. Read-only,
+// no LibTorch; mnas_report --compare prints it and writes its HTML page.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "db/experiment_store.h"
 #include "experiments/report.h"
@@ -24,6 +28,13 @@ struct RunSummary {
   std::string source;    // the database path
   int64_t experiment = 0;
   std::string strategy;  // "ppo", "random", "evolution"
+  // The strategy's own settings as stored (strategy.ppo or
+  // strategy.evolution; {} for random), without the device it ran on.
+  nlohmann::json settings = nlohmann::json::object();
+  // Its group in the comparison: the strategy, followed, when runs of that
+  // strategy differ in settings, by the ones that differ, e.g.
+  // "ppo (per_decision_ratio=false, target_kl=0.05)". Set by compare_runs.
+  std::string label;
   int64_t seed = 0;
   double target_ms = 0;  // the reward's latency target
   int64_t trials = 0;    // proposed
@@ -42,7 +53,7 @@ RunSummary summarize_run(const db::ExperimentRecord& experiment,
                          const std::vector<db::TrialRecord>& trials, const std::string& source);
 
 struct StrategySummary {
-  std::string strategy;
+  std::string strategy;  // the group's label (RunSummary::label)
   int runs = 0;
   double median_best_reward = 0, median_late_reward = 0, median_hypervolume = 0;
 };
@@ -50,7 +61,7 @@ struct StrategySummary {
 struct Comparison {
   double reference_latency_ms = 0;  // 2x the largest target of the runs
   std::vector<RunSummary> runs;     // with hypervolume filled in
-  std::vector<StrategySummary> strategies;  // by name
+  std::vector<StrategySummary> strategies;  // by label
 };
 
 // Fills each run's hypervolume against one reference latency (twice the

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "common/error.h"
 
@@ -72,6 +74,43 @@ TEST(StrategyCompare, RefusesNothingAndMixedTargets) {
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("b.db"), std::string::npos) << e.what();
   }
+}
+
+// Runs of one strategy with different settings are grouped apart, named by
+// the settings in which they differ; the others keep the strategy's name.
+TEST(StrategyCompare, RunsOfOneStrategyWithOtherSettingsAreGroupedApart) {
+  auto ppo = [](const std::string& ppo_settings) {
+    auto e = experiment("ppo", 75);
+    e.config = R"({"reward": {"target_ms": 75}, "strategy": {"name": "ppo", "ppo": )" +
+               ppo_settings + "}}";
+    return e;
+  };
+  std::vector<RunSummary> runs;
+  runs.push_back(summarize_run(ppo(R"({"target_kl": 0.05, "per_decision_ratio": false})"),
+                               {trial(0, "done", 0.6, 0.6, 25)}, "old-1.db"));
+  runs.push_back(summarize_run(ppo(R"({"target_kl": 0.05, "per_decision_ratio": false})"),
+                               {trial(0, "done", 0.4, 0.6, 25)}, "old-2.db"));
+  // The device it ran on does not make another group. (A stored ppo object
+  // without per_decision_ratio predates it: false, stored_experiment_from_json.)
+  runs.push_back(summarize_run(ppo(R"({"device": "auto", "per_decision_ratio": true})"), {trial(0, "done", 0.9, 0.9, 25)},
+                               "new.db"));
+  runs.push_back(summarize_run(experiment("random", 75), {trial(0, "done", 0.3, 0.3, 25)}, "r.db"));
+  EXPECT_FALSE(runs[2].settings.contains("device"));
+  const auto c = compare_runs(runs);
+  ASSERT_EQ(c.strategies.size(), 3u);
+  EXPECT_EQ(c.runs[0].label, "ppo (per_decision_ratio=false, target_kl=0.05)");
+  EXPECT_EQ(c.runs[2].label, "ppo (per_decision_ratio=true, target_kl=0.1)");  // the defaults
+  EXPECT_EQ(c.runs[3].label, "random");
+  EXPECT_EQ(c.strategies[0].strategy, "ppo (per_decision_ratio=false, target_kl=0.05)");
+  EXPECT_EQ(c.strategies[0].runs, 2);
+  EXPECT_DOUBLE_EQ(c.strategies[0].median_best_reward, 0.5);
+  EXPECT_EQ(c.strategies[1].runs, 1);
+  EXPECT_DOUBLE_EQ(c.strategies[1].median_best_reward, 0.9);
+  // The text table and the page name the groups.
+  const auto table = format_comparison(c, Format::kTable);
+  EXPECT_NE(table.find("ppo (per_decision_ratio=true, target_kl=0.1)"), std::string::npos) << table;
+  EXPECT_NE(comparison_html(c).find("ppo (per_decision_ratio=false, target_kl=0.05)"),
+            std::string::npos);
 }
 
 }  // namespace
