@@ -47,14 +47,8 @@ double median(std::vector<double> v) {
 Result run(const search::PpoConfig& config, uint64_t seed, int trials, double sigma,
            double failure_rate, int window) {
   const auto space = space::SearchSpace::mnasnet_default();
-  std::vector<std::vector<std::string>> labels;
-  for (const auto& d : space.decisions()) labels.push_back(d.labels);
-  space::GlobalParams base;
-  base.image_size = 224;
-  base.num_classes = 1000;
-  base.input_channels = 3;
-  const auto deploy = space.global_params(base);
-  search::PpoController c(space.choice_sizes(), config, seed, search::canonical_choices(labels));
+  const auto deploy = search::synthetic_deploy_params(space);
+  search::PpoController c(space.choice_sizes(), config, seed, search::canonical_choices(space));
   std::mt19937_64 rng(seed + 100);
   std::normal_distribution<double> noise(0.0, sigma);
   std::bernoulli_distribution fails(failure_rate);

@@ -20,14 +20,6 @@ uint64_t trial_seed(uint64_t experiment_seed, int64_t index) {
   return z ^ (z >> 31);
 }
 
-space::GlobalParams synthetic_deploy_params(const space::SearchSpace& space) {
-  space::GlobalParams base;
-  base.image_size = 224;
-  base.num_classes = 1000;
-  base.input_channels = 3;
-  return space.global_params(base);
-}
-
 std::unique_ptr<search::Strategy> make_strategy(const ExperimentConfig& c) {
   const auto sizes = c.space.choice_sizes();
   // The strategy's RNG stream differs from the child seeds (trial_seed).
@@ -35,10 +27,8 @@ std::unique_ptr<search::Strategy> make_strategy(const ExperimentConfig& c) {
   if (c.strategy.name == "ppo") {
     // Choices that decode alike (equal labels: repeats 1 + {-1, 0}) are
     // masked, so each architecture has one decision path.
-    std::vector<std::vector<std::string>> labels;
-    for (const auto& d : c.space.decisions()) labels.push_back(d.labels);
     return std::make_unique<search::PpoController>(sizes, c.strategy.ppo, seed,
-                                                   search::canonical_choices(labels));
+                                                   search::canonical_choices(c.space));
   }
   if (c.strategy.name == "random") return std::make_unique<search::RandomSearch>(sizes, seed);
   if (c.strategy.name == "evolution") {
@@ -49,7 +39,7 @@ std::unique_ptr<search::Strategy> make_strategy(const ExperimentConfig& c) {
 
 search::AccuracyFn make_accuracy_fn(const ExperimentConfig& c, const RunOptions& options) {
   if (c.objective == "synthetic") {
-    return search::synthetic_accuracy_fn(synthetic_deploy_params(c.space), options.delay_ms);
+    return search::synthetic_accuracy_fn(search::synthetic_deploy_params(c.space), options.delay_ms);
   }
   if (c.objective != "proxy") {
     throw ConfigError("unknown objective '" + c.objective + "' (expected synthetic or proxy)");
@@ -82,7 +72,7 @@ search::AccuracyFn make_accuracy_fn(const ExperimentConfig& c, const RunOptions&
 
 DeployLatency make_latency_fn(const ExperimentConfig& c, db::Database& db, const RunOptions& options) {
   if (c.objective == "synthetic") {
-    const auto deploy = synthetic_deploy_params(c.space);
+    const auto deploy = search::synthetic_deploy_params(c.space);
     return {search::synthetic_latency_fn(deploy), deploy};
   }
   const space::GlobalParams params = c.space.global_params(latency::apply_deploy({}, c.deploy));

@@ -133,10 +133,6 @@ LayerLatencyFn make_layer_latency_fn(const space::SearchSpace& space,
 std::unique_ptr<search::Evaluator> make_evaluator(const ExperimentConfig& config,
                                                   db::Database& db, const RunOptions& options);
 
-// The deploy GlobalParams of the synthetic objective: the space's stem and
-// divisor, 224 px, 3 channels, 1000 classes.
-space::GlobalParams synthetic_deploy_params(const space::SearchSpace& space);
-
 // Child seed of trial `index`: a SplitMix64 mix of the experiment seed and the
 // index, so that every trial (and its re-run after a crash) trains alike.
 uint64_t trial_seed(uint64_t experiment_seed, int64_t index);

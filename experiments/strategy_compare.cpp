@@ -112,10 +112,13 @@ RunSummary summarize_run(const db::ExperimentRecord& experiment,
   s.seed = experiment.seed;
   const auto config = stored_experiment_from_json(nlohmann::json::parse(experiment.config));
   s.target_ms = config.reward.target_ms;
-  const auto strategy = to_json(config).at("strategy");
-  if (strategy.contains(s.strategy)) {
-    s.settings = strategy.at(s.strategy);
+  // Only the strategy's own settings (to_json of the whole configuration
+  // would serialise the space too).
+  if (s.strategy == "ppo") {
+    s.settings = search::to_json(config.strategy.ppo);
     s.settings.erase("device");
+  } else if (s.strategy == "evolution") {
+    s.settings = search::to_json(config.strategy.evolution);
   }
   s.trials = static_cast<int64_t>(trials.size());
   const double late_from = std::min(0.8 * static_cast<double>(s.trials), static_cast<double>(s.trials - 1));

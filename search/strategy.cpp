@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "space/search_space.h"
 
 namespace mnas::search {
 
@@ -39,6 +40,12 @@ std::vector<std::vector<int>> canonical_choices(const std::vector<std::vector<st
     }
   }
   return canon;
+}
+
+std::vector<std::vector<int>> canonical_choices(const space::SearchSpace& space) {
+  std::vector<std::vector<std::string>> labels;
+  for (const auto& d : space.decisions()) labels.push_back(d.labels);
+  return canonical_choices(labels);
 }
 
 void check_decisions(const std::vector<int>& decisions, const std::vector<int>& sizes) {

@@ -23,6 +23,10 @@
 #include <string>
 #include <vector>
 
+namespace mnas::space {
+class SearchSpace;
+}  // namespace mnas::space
+
 namespace mnas::search {
 
 struct Proposal {
@@ -137,6 +141,8 @@ double uniform_entropy(const std::vector<int>& choice_sizes);
 // -1 and 0 both give 1 layer. A strategy that samples only canonical choices
 // gives each distinct architecture one decision path.
 std::vector<std::vector<int>> canonical_choices(const std::vector<std::vector<std::string>>& labels);
+// canonical_choices of the labels of every decision of `space`.
+std::vector<std::vector<int>> canonical_choices(const space::SearchSpace& space);
 // Checks that `decisions` has one in-range value per decision; throws
 // ConfigError naming the first bad index.
 void check_decisions(const std::vector<int>& decisions, const std::vector<int>& choice_sizes);

@@ -12,6 +12,14 @@
 
 namespace mnas::search {
 
+space::GlobalParams synthetic_deploy_params(const space::SearchSpace& space) {
+  space::GlobalParams base;
+  base.image_size = 224;
+  base.num_classes = 1000;
+  base.input_channels = 3;
+  return space.global_params(base);
+}
+
 double synthetic_latency_ms(const space::ArchSpec& arch, const space::GlobalParams& deploy) {
   const auto layers = space::expand_layers(arch, deploy);
   const auto cost = space::model_cost(layers);

@@ -28,8 +28,13 @@
 #include "search/evaluator.h"
 #include "space/block_args.h"
 #include "space/global_params.h"
+#include "space/search_space.h"
 
 namespace mnas::search {
+
+// The deploy GlobalParams of the synthetic objective: the space's stem and
+// divisor, 224 px, 3 channels, 1000 classes.
+space::GlobalParams synthetic_deploy_params(const space::SearchSpace& space);
 
 // The two formulas above for `arch` expanded under `deploy`.
 double synthetic_latency_ms(const space::ArchSpec& arch, const space::GlobalParams& deploy);

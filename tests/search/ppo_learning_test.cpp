@@ -26,19 +26,9 @@ const space::SearchSpace& default_space() {
   return s;
 }
 
-std::vector<std::vector<int>> default_canonical() {
-  std::vector<std::vector<std::string>> labels;
-  for (const auto& d : default_space().decisions()) labels.push_back(d.labels);
-  return canonical_choices(labels);
-}
+std::vector<std::vector<int>> default_canonical() { return canonical_choices(default_space()); }
 
-space::GlobalParams deploy() {
-  space::GlobalParams base;
-  base.image_size = 224;
-  base.num_classes = 1000;
-  base.input_channels = 3;
-  return default_space().global_params(base);
-}
+space::GlobalParams deploy() { return synthetic_deploy_params(default_space()); }
 
 // The synthetic soft reward of the decisions, without noise.
 double true_reward(const std::vector<int>& decisions) {
