@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <string>
 
 #include "db/experiment_store.h"
+#include "tests/common/test_files.h"
 
 namespace mnas::db {
 namespace {
@@ -10,10 +12,11 @@ namespace {
 class ExperimentStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    path_ = (std::filesystem::temp_directory_path() /
-             ("mnas_store_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + ".db"))
-                .string();
-    std::filesystem::remove(path_);
+    // One file per test: ctest runs the tests of this fixture as parallel
+    // processes (random_seed() was 0 in all of them, so they shared one file).
+    path_ = mnas::testing::fresh_db("mnas_store_test_" +
+                                    std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
+                                    ".db");
   }
   void TearDown() override {
     for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + s);
